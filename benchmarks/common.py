@@ -1,0 +1,33 @@
+"""Shared helpers of the benchmarks: dataset location, machine description, result files."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmarks"
+
+
+def datasets_dir() -> Path:
+    """``$MMCODEC_DATASETS`` or ``../shared/datasets`` next to the repository."""
+    return Path(os.environ.get("MMCODEC_DATASETS", ROOT.parent / "shared" / "datasets"))
+
+
+def machine() -> dict:
+    import torch
+
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+
+
+def write_results(name: str, results: dict, table: list[str], command: str) -> None:
+    """``docs/benchmarks/<name>.json`` and ``<name>.md`` (the markdown table + how to rerun)."""
+    DOCS.mkdir(parents=True, exist_ok=True)
+    results = {"command": command, "machine": machine(), **results}
+    (DOCS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    m = results["machine"]
+    header = [f"# {name}", "", f"Measured with `{command}` on {m['platform']}, {m['cpu_count']} CPU cores, "
+              f"torch {m['torch']} ({m['torch_threads']} threads).", ""]
+    (DOCS / f"{name}.md").write_text("\n".join(header + table) + "\n")

@@ -1,0 +1,127 @@
+"""Python API: arrays or paths in, .mmc bytes out, and back.
+
+>>> import mmcodec
+>>> data = mmcodec.compress("photo.png")                 # default shipped model
+>>> images = mmcodec.decompress(data)                    # {"image": uint8 array (H, W, 3)}
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .codecs import CodedLatents, LearnedCodec
+from .container import MmcFile, ModalityInfo, StreamInfo, read_header, read_mmc, write_mmc
+from .errors import DecodeMismatchError, ModelError
+from .modalities.image import Image, read_image, validate_pixels
+from .zoo import ZooEntry, find_entry, load_model
+
+IMAGE_MODALITY = "image"
+
+
+@lru_cache(maxsize=8)
+def _cached_model(path: str, mtime: float, device: str) -> LearnedCodec:
+    from .zoo import read_entry
+    return load_model(read_entry(Path(path)), device)
+
+
+def get_codec(entry: ZooEntry, device: str = "cpu") -> LearnedCodec:
+    """The loaded codec of a zoo entry (cached per process)."""
+    return _cached_model(str(entry.path), entry.path.stat().st_mtime, device)
+
+
+def _as_image(source: str | Path | np.ndarray | Image, bit_depth: int | None) -> Image:
+    if isinstance(source, Image):
+        return source
+    if isinstance(source, (str, Path)):
+        return read_image(source)
+    return validate_pixels(np.asarray(source) if not isinstance(source, np.ndarray) else source, bit_depth)
+
+
+def _to_tensor(image: Image, channels: int, device: str) -> torch.Tensor:
+    pixels = image.pixels
+    if pixels.shape[2] != channels:
+        pixels = np.repeat(pixels, channels, axis=2) if pixels.shape[2] == 1 else pixels
+        if pixels.shape[2] != channels:
+            raise ModelError(f"the model codes {channels}-channel images, the input has {image.channels}")
+    x = torch.from_numpy(pixels.astype(np.float32) / image.peak).permute(2, 0, 1).unsqueeze(0)
+    return x.to(device)
+
+
+def _to_pixels(x_hat: torch.Tensor, info: ModalityInfo) -> np.ndarray:
+    peak = (1 << info.bit_depth) - 1
+    x = x_hat[0, :, :info.height, :info.width].clamp(0, 1).mul(peak).round()
+    pixels = x.permute(1, 2, 0).cpu().numpy()
+    if info.channels == 1 and pixels.shape[2] != 1:
+        pixels = pixels.mean(axis=2, keepdims=True).round()
+    return pixels.astype(info.dtype)
+
+
+def compress(source: str | Path | np.ndarray | Image, model: str | None = None, quality: int | None = None,
+             device: str = "cpu", bit_depth: int | None = None) -> bytes:
+    """Compress an image (path, H×W[×C] uint8/uint16 array, or :class:`Image`) to .mmc bytes.
+
+    ``model`` is a shipped model id, an architecture name or alias (with ``quality``), or the
+    path of a .safetensors file; None takes the default model. ``bit_depth`` states the
+    significant bits of a uint16 array (default 16).
+    """
+    image = _as_image(source, bit_depth)
+    entry = find_entry(model, quality)
+    codec = get_codec(entry, device)
+    x = _to_tensor(image, codec.in_channels, device)
+    padded = codec.pad(x)
+    coded = codec.compress(padded)
+    info = ModalityInfo(IMAGE_MODALITY, "image", image.height, image.width, image.channels,
+                        str(image.pixels.dtype), image.bit_depth,
+                        padded_height=int(padded.shape[-2]), padded_width=int(padded.shape[-1]))
+    streams = [(StreamInfo(f"{IMAGE_MODALITY}/{name}", IMAGE_MODALITY,
+                           tuple(f"{IMAGE_MODALITY}/{d}" for d in coded.dependencies.get(name, [])),
+                           tuple(coded.shapes[name])), data)
+               for name, data in coded.streams.items()]
+    mmc = MmcFile(entry.model_id, 1, entry.digest, [info], streams, coded.digest,
+                  {"architecture": entry.architecture})
+    return write_mmc(mmc)
+
+
+def decompress(data: bytes, device: str = "cpu", model: str | None = None) -> dict[str, np.ndarray]:
+    """Decode .mmc bytes to ``{modality name: array}`` (H×W×C, uint8/uint16, as coded).
+
+    ``model`` overrides where the weights come from (a .safetensors path for a model that is
+    not shipped); its digest must still match the one recorded in the file.
+    """
+    mmc = read_mmc(data)
+    entry = find_entry(model or mmc.model_id)
+    if entry.model_id != mmc.model_id and model is None:
+        raise ModelError(f"file needs model '{mmc.model_id}', which is not installed")
+    if entry.digest != mmc.weights_digest:
+        raise ModelError(f"file was written with weights {mmc.weights_digest} of '{mmc.model_id}', "
+                         f"but the installed weights have digest {entry.digest}")
+    codec = get_codec(entry, device)
+    decoded: dict[str, np.ndarray] = {}
+    for info in mmc.modalities:
+        prefix = f"{info.name}/"
+        own = [(s, b) for s, b in mmc.streams if s.modality == info.name]
+        coded = CodedLatents({s.name[len(prefix):]: b for s, b in own},
+                             {s.name[len(prefix):]: list(s.shape) for s, b in own})
+        _check_shapes(codec, info, coded)
+        x_hat, digest = codec.decompress(coded)
+        if digest != mmc.latent_digest:
+            raise DecodeMismatchError("decoded latents differ from the encoder's (digest mismatch): "
+                                      "the file is corrupt or was written on an incompatible platform")
+        decoded[info.name] = _to_pixels(x_hat, info)
+    return decoded
+
+
+def _check_shapes(codec: LearnedCodec, info: ModalityInfo, coded: CodedLatents) -> None:
+    """Refuse latent shapes that do not follow from the image size (before allocating)."""
+    from .errors import ContainerError
+
+    m = codec.padding_multiple
+    ph, pw = -(-info.height // m) * m, -(-info.width // m) * m
+    if (info.padded_height, info.padded_width) != (ph, pw):
+        raise ContainerError("header padding does not match the model's")
+    expected = codec.latent_shapes(ph, pw)
+    if set(expected) != set(coded.shapes) or any(list(expected[k]) != coded.shapes[k] for k in expected):
+        raise ContainerError("stream shapes do not match the image size and model")

@@ -1,0 +1,205 @@
+"""Command line: ``mmcodec compress | decompress | info | models | demo``.
+
+Every failure prints one line ``mmcodec: error: ...`` on stderr and exits with status 2 (1 for
+an unexpected internal error); outputs are written to a temporary file and renamed, so an
+interrupted or failed command never leaves a half-written file.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import InputError, MmcodecError
+
+DEMO_IMAGE = Path(__file__).parent / "assets" / "astronaut.png"
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through ``write(tmp)`` into a temporary sibling, then rename onto ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".mmcodec-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _expand_inputs(patterns: Sequence[str], suffixes: set[str]) -> tuple[list[Path], bool]:
+    """Files named by paths, folders or globs; the flag says whether it was more than one file."""
+    files: list[Path] = []
+    many = len(patterns) > 1
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            many = True
+            files += sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
+        elif any(ch in pattern for ch in "*?["):
+            many = True
+            files += sorted(Path(p) for p in glob.glob(pattern) if Path(p).suffix.lower() in suffixes)
+        else:
+            files.append(path)
+    if not files:
+        raise InputError("no input files matched")
+    return files, many
+
+
+def _progress(items: list, enabled: bool, what: str):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+    return tqdm(items, desc=what, unit="file", file=sys.stderr)
+
+
+# ---- commands ---------------------------------------------------------------------------------
+def cmd_compress(args: argparse.Namespace) -> None:
+    from . import api
+    from .modalities.image import IMAGE_SUFFIXES
+
+    files, many = _expand_inputs(args.inputs, IMAGE_SUFFIXES)
+    out_dir = Path(args.output) if (many and args.output) else None
+    for path in _progress(files, many, "compress"):
+        target = (out_dir / (path.stem + ".mmc")) if out_dir else Path(args.output or path.with_suffix(".mmc"))
+        data = api.compress(path, model=args.model, quality=args.quality, device=args.device)
+        _atomic_write(target, lambda tmp: tmp.write_bytes(data))
+        if not many:
+            image = api.read_image(path)
+            bpp = 8 * len(data) / (image.height * image.width)
+            print(f"{path} -> {target}: {len(data)} bytes, {bpp:.4f} bpp")
+
+
+def cmd_decompress(args: argparse.Namespace) -> None:
+    from . import api
+    from .modalities.image import Image, write_image
+
+    files, many = _expand_inputs(args.inputs, {".mmc"})
+    out_dir = Path(args.output) if (many and args.output) else None
+    for path in _progress(files, many, "decompress"):
+        data = _read_input(path)
+        decoded = api.decompress(data, device=args.device, model=args.model)
+        bit_depths = {m.name: m.bit_depth for m in api.read_header(data).modalities}
+        for name, pixels in decoded.items():
+            if out_dir:
+                target = out_dir / (path.stem + ("" if len(decoded) == 1 else f".{name}") + ".png")
+            elif args.output and len(decoded) == 1:
+                target = Path(args.output)
+            elif args.output:
+                target = Path(args.output) / f"{path.stem}.{name}.png"
+            else:
+                target = path.with_suffix(".png" if len(decoded) == 1 else f".{name}.png")
+            image = Image(pixels, bit_depths[name])
+            _atomic_write(target, lambda tmp: write_image(tmp, image))
+            if not many:
+                print(f"{path} -> {target}")
+
+
+def _read_input(path: Path) -> bytes:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    return path.read_bytes()
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    from .container import read_mmc
+
+    data = _read_input(Path(args.file))
+    mmc = read_mmc(data)
+    print(f"file: {args.file} ({len(data)} bytes)")
+    print(f"model: {mmc.model_id} (version {mmc.model_version}, weights {mmc.weights_digest})")
+    print(f"latent digest: {mmc.latent_digest}")
+    for m in mmc.modalities:
+        unit = f", unit {m.unit}" if m.unit else ""
+        bpp = 8 * len(data) / (m.height * m.width)
+        print(f"modality {m.name}: {m.kind} {m.width}x{m.height}x{m.channels} {m.dtype} "
+              f"({m.bit_depth}-bit{unit}), padded to {m.padded_width}x{m.padded_height}; file {bpp:.4f} bpp")
+    for s, payload in mmc.streams:
+        deps = f", needs {', '.join(s.depends_on)}" if s.depends_on else ""
+        print(f"stream {s.name}: {len(payload)} bytes, latent shape {list(s.shape)}{deps}")
+
+
+def cmd_models(args: argparse.Namespace) -> None:
+    from .codecs import architectures
+    from .zoo import DEFAULT_MODEL, list_models
+
+    print("shipped models:")
+    for e in list_models():
+        mark = "  (default)" if e.model_id == DEFAULT_MODEL else ""
+        print(f"  {e.model_id}: {e.architecture} {e.config}, quality {e.quality}, "
+              f"{e.metric} λ={e.lmbda}, weights {e.digest}{mark}")
+    print("architectures (aliases):")
+    for name, aliases in sorted(architectures().items()):
+        print(f"  {name}" + (f" ({', '.join(aliases)})" if aliases else ""))
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from .evaluate.demo import run_demo
+
+    run_demo(Path(args.image) if args.image else DEMO_IMAGE, model=args.model, quality=args.quality,
+             device=args.device)
+
+
+# ---- parser -----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mmcodec", description="Learned multimodal compression.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def model_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", help="model id, architecture name/alias, or a .safetensors file")
+        p.add_argument("--quality", type=int, help="quality index of the architecture (1 = lowest rate)")
+        p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
+
+    p = sub.add_parser("compress", help="compress images to .mmc files")
+    p.add_argument("inputs", nargs="+", help="image files, folders or globs")
+    p.add_argument("-o", "--output", help="output file (one input) or folder (several)")
+    model_options(p)
+    p.set_defaults(run=cmd_compress)
+
+    p = sub.add_parser("decompress", help="decompress .mmc files to PNG")
+    p.add_argument("inputs", nargs="+", help=".mmc files, folders or globs")
+    p.add_argument("-o", "--output", help="output file (one modality) or folder")
+    p.add_argument("--model", help="weights to decode with (.safetensors) if not shipped")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(run=cmd_decompress)
+
+    p = sub.add_parser("info", help="show the header and streams of an .mmc file")
+    p.add_argument("file")
+    p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("models", help="list shipped models and architectures")
+    p.set_defaults(run=cmd_models)
+
+    p = sub.add_parser("demo", help="compress a built-in image and compare with JPEG")
+    p.add_argument("image", nargs="?", help="another image to use instead")
+    model_options(p)
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except MmcodecError as exc:
+        print(f"mmcodec: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mmcodec: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("mmcodec: error: out of memory", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one line, never a traceback
+        print(f"mmcodec: internal error: {exc.__class__.__name__}: {exc}".replace("\n", " "), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The interface every learned codec speaks (DESIGN.md, "Layers").
+
+- ``forward(x)`` → ``{"x_hat", "likelihoods": {name: tensor}}`` for training (x in [0, 1]);
+- ``compress(x)`` → :class:`CodedLatents` (named byte streams + latent shapes + digest);
+- ``decompress(coded)`` → x̂, and the digest of the latents it decoded;
+- ``update()`` builds the integer coding tables; ``aux_loss()`` trains the factorized quantiles.
+
+Inputs of any height and width are padded (edge replication) to a multiple of
+``padding_multiple`` before the transforms and cropped back afterwards.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..entropy.factorized import FactorizedEntropyModel
+from .tiling import apply_in_bands
+
+
+@dataclass
+class CodedLatents:
+    """What a codec produces for one sample: streams by name and the shapes to decode them."""
+
+    streams: dict[str, bytes]
+    shapes: dict[str, list[int]]
+    digest: str = ""
+    dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+
+def latent_digest(*integer_tensors: torch.Tensor) -> str:
+    """SHA-256 (first 16 hex digits) of the quantised latents, as int32 little-endian."""
+    h = hashlib.sha256()
+    for t in integer_tensors:
+        h.update(torch.round(t.detach()).to(torch.int32).numpy().astype("<i4").tobytes())
+    return h.hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def reproducible_kernels() -> Iterator[None]:
+    """Run the enclosed decoder-side transforms with torch's native CPU kernels.
+
+    oneDNN (mkldnn) convolutions split their reductions by thread count, so the same decoder
+    gave ±1 differences in a few pixels between 1 and 2 threads; the native kernels give
+    identical results. Encoder and decoder both use this for every transform whose output the
+    decoder must reproduce (h_s for the entropy parameters, g_s for the pixels).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch warns about TF32 on Intel GPUs here
+        with torch.backends.mkldnn.flags(enabled=False):
+            yield
+
+
+class LearnedCodec(nn.Module):
+    """Base of every learned codec; subclasses set ``padding_multiple`` and the transforms."""
+
+    padding_multiple: int = 64
+    name: str = "learned-codec"
+
+    def __init__(self, in_channels: int = 3) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+
+    # -- configuration recorded with weights -------------------------------------------------
+    def config(self) -> dict:
+        raise NotImplementedError
+
+    # -- geometry -------------------------------------------------------------------------------
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        m = self.padding_multiple
+        ph, pw = (-h) % m, (-w) % m
+        if ph == 0 and pw == 0:
+            return x
+        mode = "replicate"
+        return F.pad(x, (0, pw, 0, ph), mode=mode)
+
+    @staticmethod
+    def crop(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        return x[..., :height, :width]
+
+    # -- transforms for coding (banded, so large images fit in memory) --------------------------
+    analysis_band_rows, analysis_halo_rows = 256, 64      # input pixel rows
+    synthesis_band_rows, synthesis_halo_rows = 16, 4       # latent rows
+
+    def analysis(self, x: torch.Tensor) -> torch.Tensor:
+        """g_a(x), evaluated in row bands (x padded to ``padding_multiple``)."""
+        return apply_in_bands(self.g_a, x, 1 / 16, self.analysis_band_rows, self.analysis_halo_rows, 16)
+
+    def synthesis(self, y_hat: torch.Tensor) -> torch.Tensor:
+        """g_s(ŷ), evaluated in row bands with reproducible kernels."""
+        with reproducible_kernels():
+            return apply_in_bands(self.g_s, y_hat, 16, self.synthesis_band_rows, self.synthesis_halo_rows, 1)
+
+    # -- entropy models ------------------------------------------------------------------------
+    def factorized_models(self) -> list[FactorizedEntropyModel]:
+        return [m for m in self.modules() if isinstance(m, FactorizedEntropyModel)]
+
+    def aux_loss(self) -> torch.Tensor:
+        losses = [m.aux_loss() for m in self.factorized_models()]
+        return torch.stack(losses).sum() if losses else torch.zeros(())
+
+    def update(self) -> None:
+        """Build every integer coding table (factorized priors, conditional models)."""
+        for module in self.modules():
+            if module is not self and hasattr(module, "update") and hasattr(module, "tables"):
+                module.update()
+
+    def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
+        """Shape of every coded latent for a padded ``height`` × ``width`` input."""
+        raise NotImplementedError
+
+    # -- to be implemented ----------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def compress(self, x: torch.Tensor) -> CodedLatents:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:  # pragma: no cover
+        raise NotImplementedError

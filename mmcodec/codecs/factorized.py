@@ -1,0 +1,47 @@
+"""Factorized-prior codec (Ballé, Laparra, Simoncelli, arXiv 1611.01704; as bmshj2018-factorized
+in arXiv 1802.01436 sec. 4): y = g_a(x), ŷ = Q(y) coded with a per-channel learned prior,
+x̂ = g_s(ŷ). The loss is R + λ·D with R = -log2 p(ŷ) (eq. 2 of 1802.01436)."""
+from __future__ import annotations
+
+import torch
+
+from ..entropy.factorized import FactorizedEntropyModel
+from ..layers import gdn_analysis, gdn_synthesis
+from .base import CodedLatents, LearnedCodec, latent_digest
+from .registry import register
+
+
+@register("factorized", "bmshj2018-factorized", "bls2017")
+class FactorizedCodec(LearnedCodec):
+    padding_multiple = 16
+
+    def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3) -> None:
+        super().__init__(in_channels)
+        self.n, self.m = n, m
+        self.g_a = gdn_analysis(in_channels, n, m)
+        self.g_s = gdn_synthesis(m, n, in_channels)
+        self.y_model = FactorizedEntropyModel(m)
+
+    def config(self) -> dict:
+        return {"n": self.n, "m": self.m, "in_channels": self.in_channels}
+
+    def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
+        return {"y": [1, self.m, height // 16, width // 16]}
+
+    def forward(self, x: torch.Tensor) -> dict:
+        y = self.g_a(x)
+        y_hat, y_likelihoods = self.y_model(y)
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods}}
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> CodedLatents:
+        y = self.analysis(x)
+        data, y_hat = self.y_model.compress(y)
+        medians = self.y_model.medians.view(1, -1, 1, 1)
+        return CodedLatents({"y": data}, {"y": list(y.shape)}, latent_digest(y_hat - medians))
+
+    @torch.no_grad()
+    def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:
+        y_hat = self.y_model.decompress(coded.streams["y"], tuple(coded.shapes["y"]))
+        medians = self.y_model.medians.view(1, -1, 1, 1)
+        return self.synthesis(y_hat), latent_digest(y_hat - medians)

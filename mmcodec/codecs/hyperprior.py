@@ -1,0 +1,65 @@
+"""Scale-hyperprior codec (Ballé, Minnen, Singh, Hwang, Johnston, arXiv 1802.01436 sec. 3,
+fig. 4, "bmshj2018-hyperprior"): z = h_a(|y|) is coded with a factorized prior, σ = h_s(ẑ)
+gives each y_i a zero-mean Gaussian N(0, σ_i²) (eq. 6-7). Rate = -log2 p(ŷ|ẑ) - log2 p(ẑ)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..entropy.conditional import GaussianConditional
+from ..entropy.factorized import FactorizedEntropyModel
+from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
+from .base import CodedLatents, LearnedCodec, latent_digest, reproducible_kernels
+from .registry import register
+
+
+@register("hyperprior", "bmshj2018-hyperprior")
+class HyperpriorCodec(LearnedCodec):
+    padding_multiple = 64
+
+    def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3) -> None:
+        super().__init__(in_channels)
+        self.n, self.m = n, m
+        self.g_a = gdn_analysis(in_channels, n, m)
+        self.g_s = gdn_synthesis(m, n, in_channels)
+        self.h_a = nn.Sequential(conv(m, n, 3, 1), nn.ReLU(inplace=True), conv(n, n), nn.ReLU(inplace=True),
+                                 conv(n, n))
+        self.h_s = nn.Sequential(deconv(n, n), nn.ReLU(inplace=True), deconv(n, n), nn.ReLU(inplace=True),
+                                 conv(n, m, 3, 1), nn.ReLU(inplace=True))
+        self.z_model = FactorizedEntropyModel(n)
+        self.y_model = GaussianConditional()
+
+    def config(self) -> dict:
+        return {"n": self.n, "m": self.m, "in_channels": self.in_channels}
+
+    def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
+        return {"z": [1, self.n, height // 64, width // 64], "y": [1, self.m, height // 16, width // 16]}
+
+    def forward(self, x: torch.Tensor) -> dict:
+        y = self.g_a(x)
+        z = self.h_a(torch.abs(y))
+        z_hat, z_likelihoods = self.z_model(z)
+        scales = self.h_s(z_hat)
+        y_hat, y_likelihoods = self.y_model(y, scales)
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> CodedLatents:
+        y = self.analysis(x)
+        z = self.h_a(torch.abs(y))
+        z_data, z_hat = self.z_model.compress(z)
+        with reproducible_kernels():
+            scales = self.h_s(z_hat)
+        y_data, y_hat = self.y_model.compress(y, scales)
+        medians = self.z_model.medians.view(1, -1, 1, 1)
+        return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
+                            latent_digest(z_hat - medians, y_hat), {"y": ["z"]})
+
+    @torch.no_grad()
+    def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:
+        z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
+        with reproducible_kernels():
+            scales = self.h_s(z_hat)
+        y_hat = self.y_model.decompress(coded.streams["y"], scales)
+        medians = self.z_model.medians.view(1, -1, 1, 1)
+        return self.synthesis(y_hat), latent_digest(z_hat - medians, y_hat)

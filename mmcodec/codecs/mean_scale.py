@@ -1,0 +1,75 @@
+"""Mean-scale hyperprior codec (Minnen, Ballé, Toderici, arXiv 1809.02736, "mbt2018-mean":
+the hyperprior of arXiv 1802.01436 predicting a mean and a scale per element, eq. 5, without
+the autoregressive context). The decoder input is round(y - μ) + μ."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..entropy.conditional import GaussianConditional, LaplaceConditional
+from ..entropy.factorized import FactorizedEntropyModel
+from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
+from .base import CodedLatents, LearnedCodec, latent_digest, reproducible_kernels
+from .registry import register
+
+_DISTRIBUTIONS = {"gaussian": GaussianConditional, "laplace": LaplaceConditional}
+
+
+@register("mean-scale", "mbt2018-mean", "mean-scale-hyperprior")
+class MeanScaleHyperpriorCodec(LearnedCodec):
+    padding_multiple = 64
+
+    def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3, distribution: str = "gaussian",
+                 straight_through: bool = True) -> None:
+        super().__init__(in_channels)
+        self.n, self.m, self.distribution = n, m, distribution
+        self.straight_through = straight_through
+        self.g_a = gdn_analysis(in_channels, n, m)
+        self.g_s = gdn_synthesis(m, n, in_channels)
+        self.h_a = nn.Sequential(conv(m, n, 3, 1), nn.LeakyReLU(inplace=True), conv(n, n),
+                                 nn.LeakyReLU(inplace=True), conv(n, n))
+        self.h_s = nn.Sequential(deconv(n, m), nn.LeakyReLU(inplace=True), deconv(m, m * 3 // 2),
+                                 nn.LeakyReLU(inplace=True), conv(m * 3 // 2, m * 2, 3, 1))
+        self.z_model = FactorizedEntropyModel(n)
+        self.y_model = _DISTRIBUTIONS[distribution]()
+
+    def config(self) -> dict:
+        return {"n": self.n, "m": self.m, "in_channels": self.in_channels, "distribution": self.distribution}
+
+    def _hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scales, means = self.h_s(z_hat).chunk(2, dim=1)
+        return scales, means
+
+    def _coding_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with reproducible_kernels():
+            return self._hyper(z_hat)
+
+    def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
+        return {"z": [1, self.n, height // 64, width // 64], "y": [1, self.m, height // 16, width // 16]}
+
+    def forward(self, x: torch.Tensor) -> dict:
+        y = self.g_a(x)
+        z = self.h_a(y)
+        z_hat, z_likelihoods = self.z_model(z)
+        scales, means = self._hyper(z_hat)
+        y_hat, y_likelihoods = self.y_model(y, scales, means, straight_through=self.straight_through)
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> CodedLatents:
+        y = self.analysis(x)
+        z = self.h_a(y)
+        z_data, z_hat = self.z_model.compress(z)
+        scales, means = self._coding_hyper(z_hat)
+        y_data, y_hat = self.y_model.compress(y, scales, means)
+        medians = self.z_model.medians.view(1, -1, 1, 1)
+        return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
+                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]})
+
+    @torch.no_grad()
+    def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:
+        z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
+        scales, means = self._coding_hyper(z_hat)
+        y_hat = self.y_model.decompress(coded.streams["y"], scales, means)
+        medians = self.z_model.medians.view(1, -1, 1, 1)
+        return self.synthesis(y_hat), latent_digest(z_hat - medians, y_hat - means)

@@ -1,0 +1,1 @@
+"""Metrics, classical anchors and reports."""

@@ -1,0 +1,1 @@
+"""Typed samples of each modality and their file IO."""

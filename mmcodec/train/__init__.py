@@ -1,0 +1,1 @@
+"""Training: rate–distortion losses, data, checkpoints and the trainer."""

@@ -1,0 +1,142 @@
+"""The model zoo: shipped weights (safetensors only) with their model cards.
+
+Each entry is ``weights/<model id>.safetensors`` whose metadata names the architecture, its
+configuration, the training objective and the quality index, plus ``cards/<model id>.md``.
+The weights digest (SHA-256 of the file, first 16 hex digits) goes into every .mmc file, and a
+decoder refuses a file whose digest does not match the installed weights.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from ..codecs import LearnedCodec, canonical_name, create
+from ..errors import ModelError
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+CARDS_DIR = Path(__file__).parent / "cards"
+DEFAULT_MODEL = "mbt2018-mean-n64-mse-0.0067"
+_META_PREFIX = "mmcodec."
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    model_id: str
+    architecture: str
+    config: dict
+    quality: int
+    lmbda: float
+    metric: str
+    path: Path
+
+    @property
+    def digest(self) -> str:
+        return file_digest(self.path)
+
+
+@lru_cache(maxsize=None)
+def _digest_cached(path: str, mtime: float, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    stat = path.stat()
+    return _digest_cached(str(path), stat.st_mtime, stat.st_size)
+
+
+def read_entry(path: Path) -> ZooEntry:
+    """Read the metadata of a weights file (shipped or user-supplied)."""
+    from safetensors import safe_open
+
+    if not path.is_file():
+        raise ModelError(f"weights file {path} not found")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as exc:
+        raise ModelError(f"{path}: not a safetensors weights file ({exc.__class__.__name__})") from None
+    try:
+        return ZooEntry(meta[_META_PREFIX + "model_id"], meta[_META_PREFIX + "architecture"],
+                        json.loads(meta[_META_PREFIX + "config"]), int(meta.get(_META_PREFIX + "quality", 0)),
+                        float(meta.get(_META_PREFIX + "lambda", 0.0)), meta.get(_META_PREFIX + "metric", "mse"),
+                        path)
+    except (KeyError, ValueError) as exc:
+        raise ModelError(f"{path}: weights carry no mmcodec metadata ({exc})") from None
+
+
+def list_models() -> list[ZooEntry]:
+    """Every shipped model, sorted by architecture then quality."""
+    entries = [read_entry(p) for p in sorted(WEIGHTS_DIR.glob("*.safetensors"))]
+    return sorted(entries, key=lambda e: (e.architecture, e.quality, e.model_id))
+
+
+def find_entry(model: str | None = None, quality: int | None = None) -> ZooEntry:
+    """Resolve a model id, an architecture name/alias (+ quality) or a .safetensors path."""
+    if model is None and quality is None:
+        model = DEFAULT_MODEL
+    if model is not None and model.endswith(".safetensors"):
+        return read_entry(Path(model))
+    entries = list_models()
+    if model is not None:
+        exact = [e for e in entries if e.model_id == model]
+        if exact:
+            return exact[0]
+        try:
+            architecture = canonical_name(model)
+        except ModelError:
+            raise ModelError(f"unknown model '{model}' (run 'mmcodec models' for the list)") from None
+        entries = [e for e in entries if e.architecture == architecture]
+    if quality is not None:
+        entries = [e for e in entries if e.quality == quality]
+    if not entries:
+        what = f"'{model}'" if model else "any architecture"
+        raise ModelError(f"no shipped weights for {what}" + (f" at quality {quality}" if quality else ""))
+    if quality is None:  # the middle quality of that architecture
+        return entries[len(entries) // 2]
+    return entries[0]
+
+
+def load_model(entry: ZooEntry, device: str = "cpu") -> LearnedCodec:
+    """Instantiate the codec and load its weights (restored to float32)."""
+    from safetensors.torch import load_file
+
+    codec = create(entry.architecture, **entry.config)
+    try:
+        state = load_file(str(entry.path))
+        state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+        codec.load_state_dict(state)
+    except Exception as exc:
+        raise ModelError(f"{entry.path}: weights do not fit {entry.architecture} ({exc.__class__.__name__})") from None
+    return codec.to(device).eval()
+
+
+def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, lmbda: float,
+                 metric: str = "mse", half_precision: bool = True) -> ZooEntry:
+    """Write ``codec`` as a zoo entry: coding tables built, floats stored as fp16 if asked.
+
+    The weights are rounded to fp16 *before* the tables are built, so the stored tables are
+    exactly those of the model that loading restores.
+    """
+    from safetensors.torch import save_file
+
+    codec = codec.cpu().eval()
+    if half_precision:
+        with torch.no_grad():
+            for tensor in list(codec.parameters()) + [b for b in codec.buffers() if b.is_floating_point()]:
+                tensor.copy_(tensor.half().float())
+    codec.update()
+    state = {k: v.detach().contiguous() for k, v in codec.state_dict().items()}
+    if half_precision:
+        state = {k: (v.half() if v.is_floating_point() else v) for k, v in state.items()}
+    metadata = {_META_PREFIX + "model_id": model_id, _META_PREFIX + "architecture": codec.name,
+                _META_PREFIX + "config": json.dumps(codec.config()), _META_PREFIX + "quality": str(quality),
+                _META_PREFIX + "lambda": str(lmbda), _META_PREFIX + "metric": metric,
+                _META_PREFIX + "format": "1"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path), metadata=metadata)
+    return read_entry(path)

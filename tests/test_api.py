@@ -1,0 +1,142 @@
+"""The Python API: mmcodec.compress / mmcodec.decompress round trips, determinism and input checks."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image as PILImage
+
+import mmcodec
+from mmcodec.container import read_header
+from mmcodec.errors import InputError
+from mmcodec.zoo import DEFAULT_MODEL
+
+ASTRONAUT = Path(__file__).resolve().parents[1] / "mmcodec" / "assets" / "astronaut.png"
+
+
+def psnr(a: np.ndarray, b: np.ndarray, peak: float) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(peak ** 2 / mse)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return np.asarray(PILImage.open(ASTRONAUT).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def crop256(astronaut) -> np.ndarray:
+    return np.ascontiguousarray(astronaut[:256, :256])
+
+
+@pytest.fixture(scope="module")
+def coded256(crop256) -> bytes:
+    return mmcodec.compress(crop256)
+
+
+def test_round_trip_astronaut(astronaut):
+    """The whole 512×512 test image (the size the PNG on disk has)."""
+    data = mmcodec.compress(astronaut)
+    assert isinstance(data, bytes)
+    assert len(data) < ASTRONAUT.stat().st_size
+    decoded = mmcodec.decompress(data)
+    assert list(decoded) == ["image"]
+    out = decoded["image"]
+    assert out.shape == astronaut.shape and out.dtype == astronaut.dtype
+    assert psnr(out, astronaut, 255) > 20
+    header = read_header(data)
+    assert header.model_id == DEFAULT_MODEL
+    [info] = header.modalities
+    assert (info.height, info.width, info.channels, info.dtype, info.bit_depth) == (512, 512, 3, "uint8", 8)
+
+
+def test_compress_from_path_equals_array(crop256, coded256, tmp_path):
+    path = tmp_path / "crop.png"
+    PILImage.fromarray(crop256).save(path)
+    assert mmcodec.compress(path) == coded256
+    assert mmcodec.compress(str(path)) == coded256
+
+
+def test_compress_is_deterministic(crop256, coded256):
+    assert mmcodec.compress(crop256) == coded256
+
+
+def test_decompress_is_deterministic(coded256):
+    first = mmcodec.decompress(coded256)["image"]
+    second = mmcodec.decompress(coded256)["image"]
+    assert np.array_equal(first, second)
+
+
+def test_decompress_does_not_depend_on_thread_count(coded256):
+    default = torch.get_num_threads()
+    reference = mmcodec.decompress(coded256)["image"]
+    try:
+        torch.set_num_threads(1)
+        single = mmcodec.decompress(coded256)["image"]
+    finally:
+        torch.set_num_threads(default)
+    assert torch.get_num_threads() == default
+    differing = int(np.count_nonzero(single != reference))
+    assert differing == 0, (f"{differing} of {reference.size} samples differ between 1 and {default} threads "
+                            f"(max difference {np.abs(single.astype(int) - reference).max()})")
+
+
+def test_compress_does_not_depend_on_thread_count(crop256, coded256):
+    default = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        single = mmcodec.compress(crop256)
+    finally:
+        torch.set_num_threads(default)
+    assert single == coded256
+
+
+@pytest.mark.parametrize("keep_axis", [False, True], ids=["HxW", "HxWx1"])
+def test_grey_round_trip(astronaut, keep_axis):
+    grey = np.ascontiguousarray(astronaut[:96, 128:224, 1])
+    source = grey[:, :, None] if keep_axis else grey
+    data = mmcodec.compress(source)
+    [info] = read_header(data).modalities
+    assert info.channels == 1 and info.dtype == "uint8"
+    out = mmcodec.decompress(data)["image"]
+    # the API returns H×W×C with C the channel count recorded in the file
+    assert out.shape == (96, 96, info.channels) and out.dtype == np.uint8
+    assert psnr(out[:, :, 0], grey, 255) > 18
+
+
+def test_uint16_round_trip(astronaut):
+    rgb16 = np.ascontiguousarray(astronaut[:100, :150]).astype(np.uint16) * 257
+    data = mmcodec.compress(rgb16)
+    [info] = read_header(data).modalities
+    assert (info.dtype, info.bit_depth, info.channels) == ("uint16", 16, 3)
+    out = mmcodec.decompress(data)["image"]
+    assert out.shape == rgb16.shape and out.dtype == np.uint16
+    assert psnr(out, rgb16, 65535) > 20
+
+
+@pytest.mark.parametrize("size", [(37, 53), (1, 1), (65, 129), (3, 70)])
+def test_odd_sizes(astronaut, size):
+    h, w = size
+    crop = np.ascontiguousarray(astronaut[200:200 + h, 150:150 + w])
+    out = mmcodec.decompress(mmcodec.compress(crop))["image"]
+    assert out.shape == (h, w, 3) and out.dtype == np.uint8
+    if h * w >= 1000:
+        assert psnr(out, crop, 255) > 15
+
+
+@pytest.mark.parametrize("array", [
+    np.zeros((16, 16, 3), np.float32),
+    np.zeros((16, 16), np.float64),
+    np.zeros((16, 16, 4), np.uint8),
+    np.zeros((0, 0, 3), np.uint8),
+    np.zeros((0, 0), np.uint8),
+    np.zeros((8, 0, 3), np.uint8),
+    np.zeros((16, 16, 2), np.uint8),
+    np.zeros((16, 16, 3), np.int32),
+    np.zeros((2, 16, 16, 3), np.uint8),
+], ids=["float32", "float64-grey", "rgba", "0x0x3", "0x0", "8x0", "2-channel", "int32", "4-d"])
+def test_bad_arrays_raise_input_error(array):
+    with pytest.raises(InputError):
+        mmcodec.compress(array)

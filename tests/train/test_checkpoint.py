@@ -1,0 +1,39 @@
+"""Training resumes exactly: N steps in one go equal k steps, a checkpoint, and N - k more."""
+import json
+
+import numpy as np
+import torch
+
+from mmcodec.modalities.image import Image, write_image
+from mmcodec.train.trainer import TrainConfig, train
+from mmcodec.train.checkpoint import load_checkpoint
+from mmcodec.codecs import create
+
+
+def make_data(folder) -> None:
+    rng = np.random.default_rng(0)
+    folder.mkdir()
+    for i in range(3):
+        write_image(folder / f"{i}.png", Image(rng.integers(0, 256, (70, 72, 3), dtype=np.uint8), 8))
+
+
+def run(tmp_path, name: str, steps: int) -> dict:
+    config = TrainConfig(architecture="mean-scale", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
+                         run_dir=str(tmp_path / name), crop=64, batch_size=2, steps=steps, checkpoint_every=2,
+                         learning_rate=1e-3, milestones=[3])
+    path = train(config)
+    model = create("mean-scale", n=8, m=12)
+    load_checkpoint(path, model, {})
+    return model.state_dict()
+
+
+def test_resume_is_exact(tmp_path) -> None:
+    make_data(tmp_path / "data")
+    straight = run(tmp_path, "straight", 5)
+    run(tmp_path, "resumed", 2)
+    resumed = run(tmp_path, "resumed", 5)
+    for key, value in straight.items():
+        assert torch.equal(value, resumed[key]), key
+    log = (tmp_path / "resumed" / "log.csv").read_text().splitlines()
+    assert log[0].startswith("step,loss,bpp")
+    assert json.loads((tmp_path / "resumed" / "config.json").read_text())["steps"] == 5
