@@ -1,4 +1,4 @@
-"""Command line: ``mmcodec compress | decompress | info | models | demo``.
+"""Command line: ``mmcodec compress | decompress | info | models | eval | demo``.
 
 Every failure prints one line ``mmcodec: error: ...`` on stderr and exits with status 2 (1 for
 an unexpected internal error); outputs are written to a temporary file and renamed, so an
@@ -138,6 +138,27 @@ def cmd_models(args: argparse.Namespace) -> None:
         print(f"  {name}" + (f" ({', '.join(aliases)})" if aliases else ""))
 
 
+def cmd_eval(args: argparse.Namespace) -> None:
+    import json
+
+    from .evaluate.evaluate import evaluate_folder
+    from .zoo import find_entry
+
+    folder = Path(args.data)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of images")
+    entry = find_entry(args.model, args.quality)
+    result = evaluate_folder(entry, folder, device=args.device, progress=True)
+    result["command"] = "mmcodec eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "mmcodec eval"
+    means = {k: v[0] for k, v in result["results"].items()}
+    print(f"{entry.model_id}: {means['bpp']:.4f} bpp (model estimate {means['estimated_bpp']:.4f}), "
+          f"PSNR {means['psnr-rgb']:.2f} dB, MS-SSIM {means.get('ms-ssim-rgb', float('nan')):.4f}, "
+          f"encode {means['encoding_time']:.2f} s, decode {means['decoding_time']:.2f} s per image")
+    if args.output:
+        text = json.dumps(result, indent=2) + "\n"
+        _atomic_write(Path(args.output), lambda tmp: tmp.write_text(text))
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from .evaluate.demo import run_demo
 
@@ -174,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="list shipped models and architectures")
     p.set_defaults(run=cmd_models)
+
+    p = sub.add_parser("eval", help="real compress/decompress of a folder: bpp, PSNR, MS-SSIM, times")
+    p.add_argument("--data", required=True, help="folder of images (e.g. ../shared/datasets/kodak)")
+    p.add_argument("-o", "--output", help="results JSON (CompressAI schema, plus per-image rows)")
+    model_options(p)
+    p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("demo", help="compress a built-in image and compare with JPEG")
     p.add_argument("image", nargs="?", help="another image to use instead")

@@ -10,11 +10,8 @@ Inputs of any height and width are padded (edge replication) to a multiple of
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import warnings
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -40,21 +37,6 @@ def latent_digest(*integer_tensors: torch.Tensor) -> str:
     for t in integer_tensors:
         h.update(torch.round(t.detach()).to(torch.int32).numpy().astype("<i4").tobytes())
     return h.hexdigest()[:16]
-
-
-@contextlib.contextmanager
-def reproducible_kernels() -> Iterator[None]:
-    """Run the enclosed decoder-side transforms with torch's native CPU kernels.
-
-    oneDNN (mkldnn) convolutions split their reductions by thread count, so the same decoder
-    gave ±1 differences in a few pixels between 1 and 2 threads; the native kernels give
-    identical results. Encoder and decoder both use this for every transform whose output the
-    decoder must reproduce (h_s for the entropy parameters, g_s for the pixels).
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # torch warns about TF32 on Intel GPUs here
-        with torch.backends.mkldnn.flags(enabled=False):
-            yield
 
 
 class LearnedCodec(nn.Module):
@@ -94,9 +76,8 @@ class LearnedCodec(nn.Module):
         return apply_in_bands(self.g_a, x, 1 / 16, self.analysis_band_rows, self.analysis_halo_rows, 16)
 
     def synthesis(self, y_hat: torch.Tensor) -> torch.Tensor:
-        """g_s(ŷ), evaluated in row bands with reproducible kernels."""
-        with reproducible_kernels():
-            return apply_in_bands(self.g_s, y_hat, 16, self.synthesis_band_rows, self.synthesis_halo_rows, 1)
+        """g_s(ŷ), evaluated in row bands."""
+        return apply_in_bands(self.g_s, y_hat, 16, self.synthesis_band_rows, self.synthesis_halo_rows, 1)
 
     # -- entropy models ------------------------------------------------------------------------
     def factorized_models(self) -> list[FactorizedEntropyModel]:

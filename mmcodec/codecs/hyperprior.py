@@ -9,7 +9,8 @@ from torch import nn
 from ..entropy.conditional import GaussianConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
-from .base import CodedLatents, LearnedCodec, latent_digest, reproducible_kernels
+from ..layers.native import native_kernels
+from .base import CodedLatents, LearnedCodec, latent_digest
 from .registry import register
 
 
@@ -48,7 +49,7 @@ class HyperpriorCodec(LearnedCodec):
         y = self.analysis(x)
         z = self.h_a(torch.abs(y))
         z_data, z_hat = self.z_model.compress(z)
-        with reproducible_kernels():
+        with native_kernels():
             scales = self.h_s(z_hat)
         y_data, y_hat = self.y_model.compress(y, scales)
         medians = self.z_model.medians.view(1, -1, 1, 1)
@@ -58,7 +59,7 @@ class HyperpriorCodec(LearnedCodec):
     @torch.no_grad()
     def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
-        with reproducible_kernels():
+        with native_kernels():
             scales = self.h_s(z_hat)
         y_hat = self.y_model.decompress(coded.streams["y"], scales)
         medians = self.z_model.medians.view(1, -1, 1, 1)

@@ -9,7 +9,8 @@ from torch import nn
 from ..entropy.conditional import GaussianConditional, LaplaceConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
-from .base import CodedLatents, LearnedCodec, latent_digest, reproducible_kernels
+from ..layers.native import native_kernels
+from .base import CodedLatents, LearnedCodec, latent_digest
 from .registry import register
 
 _DISTRIBUTIONS = {"gaussian": GaussianConditional, "laplace": LaplaceConditional}
@@ -41,7 +42,7 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         return scales, means
 
     def _coding_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        with reproducible_kernels():
+        with native_kernels():
             return self._hyper(z_hat)
 
     def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:

@@ -3,6 +3,8 @@
 Ballé, Laparra, Simoncelli, "Density modeling of images using a generalized normalization
 transformation", arXiv 1511.06281, eq. (6):  y_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2).
 The inverse (IGDN, used in synthesis transforms) multiplies instead of dividing.
+The 1×1 normalisation convolution runs on torch's native kernels: oneDNN's result for it
+changed with the thread count (and the native one is faster for this shape).
 beta and gamma are kept non-negative by the squared reparametrisation of arXiv 1802.01436.
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .lower_bound import lower_bound
+from .native import native_kernels
 
 _PEDESTAL = 2.0**-18
 
@@ -46,5 +49,6 @@ class GDN(nn.Module):
         channels = x.shape[1]
         beta = self._beta(self.beta)
         gamma = self._gamma(self.gamma).reshape(channels, channels, 1, 1)
-        norm = torch.sqrt(F.conv2d(x * x, gamma, beta))
+        with native_kernels():
+            norm = torch.sqrt(F.conv2d(x * x, gamma, beta))
         return x * norm if self.inverse else x / norm
