@@ -29,12 +29,16 @@ api.get_codec(entry)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if mode == "encode":
     image = read_image(src)
-    start = time.perf_counter(); data = mmcodec.compress(image, model=entry.model_id); seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    data = mmcodec.compress(image, model=entry.model_id)
+    seconds = time.perf_counter() - start
     Path(dst).write_bytes(data)
     out = {"bytes": len(data), "bpp": 8 * len(data) / (image.height * image.width)}
 else:
     data = Path(src).read_bytes()
-    start = time.perf_counter(); pixels = mmcodec.decompress(data)["image"]; seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    pixels = mmcodec.decompress(data)["image"]
+    seconds = time.perf_counter() - start
     out = {"shape": list(pixels.shape)}
 out.update(seconds=seconds, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            model_loaded_rss_mb=base / 1024)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .codecs import CodedLatents, LearnedCodec
-from .container import MmcFile, ModalityInfo, StreamInfo, read_header, read_mmc, write_mmc
+from .container import MmcFile, ModalityInfo, StreamInfo, read_mmc, write_mmc
 from .errors import DecodeMismatchError, ModelError
 from .modalities.image import Image, read_image, validate_pixels
 from .zoo import ZooEntry, find_entry, load_model

@@ -67,10 +67,10 @@ def cmd_compress(args: argparse.Namespace) -> None:
     out_dir = Path(args.output) if (many and args.output) else None
     for path in _progress(files, many, "compress"):
         target = (out_dir / (path.stem + ".mmc")) if out_dir else Path(args.output or path.with_suffix(".mmc"))
-        data = api.compress(path, model=args.model, quality=args.quality, device=args.device)
+        image = api.read_image(path)
+        data = api.compress(image, model=args.model, quality=args.quality, device=args.device)
         _atomic_write(target, lambda tmp: tmp.write_bytes(data))
         if not many:
-            image = api.read_image(path)
             bpp = 8 * len(data) / (image.height * image.width)
             print(f"{path} -> {target}: {len(data)} bytes, {bpp:.4f} bpp")
 

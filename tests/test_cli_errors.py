@@ -370,7 +370,7 @@ def test_cli_round_trip_keeps_channels_and_depth(tmp_path, capsys, astronaut, ki
 def test_cli_models_lists_default(capsys):
     rc, out, err = run_cli(capsys, "models")
     assert rc == 0, err
-    [line] = [l for l in out.splitlines() if l.strip().startswith(DEFAULT_MODEL + ":")]
+    [line] = [row for row in out.splitlines() if row.strip().startswith(DEFAULT_MODEL + ":")]
     assert "(default)" in line
 
 

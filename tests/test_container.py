@@ -15,9 +15,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mmcodec.container import (FORMAT_VERSION, MAGIC, MAX_HEADER_BYTES, InvalidMmcFileError, MmcFile, ModalityInfo,
-                               StreamInfo, _deflate_header, _inflate_header, looks_like_mmc, read_header,
-                               read_mmc, write_mmc)
+from mmcodec.container import (
+    FORMAT_VERSION,
+    MAGIC,
+    MAX_HEADER_BYTES,
+    InvalidMmcFileError,
+    MmcFile,
+    ModalityInfo,
+    StreamInfo,
+    _deflate_header,
+    _inflate_header,
+    looks_like_mmc,
+    read_header,
+    read_mmc,
+    write_mmc,
+)
 from mmcodec.errors import ContainerError, MmcodecError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ then the escapes.
 """
 from __future__ import annotations
 
-import numpy as np
 import constriction
+import numpy as np
 
 from ..errors import ContainerError
 from .tables import PmfTables

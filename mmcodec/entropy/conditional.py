@@ -15,11 +15,11 @@ import math
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..layers.lower_bound import lower_bound
 from .coder import decode_with_tables, encode_with_tables
 from .quantization import perturb, quantize, straight_through_round
+from .table_model import TabledEntropyModel
 from .tables import PmfTables
 
 SCALE_MIN = 0.11
@@ -35,17 +35,13 @@ def default_scale_table() -> torch.Tensor:
                                     dtype=torch.float64)).float()
 
 
-class GaussianConditional(nn.Module):
+class GaussianConditional(TabledEntropyModel):
     """Mean-scale Gaussian model of a latent; subclasses change the distribution (``_cdf``)."""
 
     def __init__(self, scale_table: torch.Tensor | None = None, scale_bound: float = SCALE_MIN) -> None:
         super().__init__()
         self.scale_bound = scale_bound
         self.register_buffer("scale_table", default_scale_table() if scale_table is None else scale_table)
-        self.register_buffer("table_pmfs", torch.zeros(0, dtype=torch.int32))
-        self.register_buffer("table_starts", torch.zeros(0, dtype=torch.int64))
-        self.register_buffer("table_lengths", torch.zeros(0, dtype=torch.int32))
-        self.register_buffer("table_offsets", torch.zeros(0, dtype=torch.int32))
 
     # ---- distribution -----------------------------------------------------------------
     @staticmethod
@@ -101,23 +97,10 @@ class GaussianConditional(nn.Module):
             tails.append(max(0.0, 1.0 - float(pmf.sum())))
             offsets.append(-half)
         tables = PmfTables.from_float_pmfs(pmfs, tails, np.array(offsets, dtype=np.int32))
-        self.table_pmfs = torch.from_numpy(tables.pmfs.copy())
-        self.table_starts = torch.from_numpy(tables.starts.copy())
-        self.table_lengths = torch.from_numpy(tables.lengths.copy())
-        self.table_offsets = torch.from_numpy(tables.offsets.copy())
+        self._store_tables(tables)
 
-    def tables(self) -> PmfTables:
-        if self.table_lengths.numel() != self.scale_table.numel():  # never trained-then-forgotten: build on first use
-            self.update()
-        return PmfTables(self.table_pmfs.numpy(), self.table_starts.numpy(),
-                         self.table_lengths.numpy(), self.table_offsets.numpy())
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[override]
-        for name in ("table_pmfs", "table_starts", "table_lengths", "table_offsets", "scale_table"):
-            key = prefix + name
-            if key in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[key]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+    def _table_count(self) -> int:
+        return self.scale_table.numel()
 
     def scale_indexes(self, scales: torch.Tensor) -> np.ndarray:
         """Index of the nearest (in log) scale-table entry for every element."""

@@ -20,14 +20,15 @@ from torch import nn
 
 from ..layers.lower_bound import lower_bound
 from .coder import decode_with_tables, encode_with_tables
-from .quantization import quantize, perturb
+from .quantization import perturb, quantize
+from .table_model import TabledEntropyModel
 from .tables import PmfTables
 
 LIKELIHOOD_BOUND = 1e-9
 _MAX_TABLE = 4096
 
 
-class FactorizedEntropyModel(nn.Module):
+class FactorizedEntropyModel(TabledEntropyModel):
     """Per-channel learned prior for an NCHW latent (``z`` in hyperprior codecs)."""
 
     def __init__(self, channels: int, filters: tuple[int, ...] = (3, 3, 3), init_scale: float = 10.0,
@@ -49,11 +50,6 @@ class FactorizedEntropyModel(nn.Module):
         self.quantiles = nn.Parameter(torch.tensor([-init_scale, 0.0, init_scale]).repeat(channels, 1, 1))
         target = math.log(2.0 / tail_mass - 1.0)
         self.register_buffer("quantile_targets", torch.tensor([-target, 0.0, target]), persistent=False)
-        # integer tables (filled by update(), saved in the state dict)
-        self.register_buffer("table_pmfs", torch.zeros(0, dtype=torch.int32))
-        self.register_buffer("table_starts", torch.zeros(0, dtype=torch.int64))
-        self.register_buffer("table_lengths", torch.zeros(0, dtype=torch.int32))
-        self.register_buffer("table_offsets", torch.zeros(0, dtype=torch.int32))
 
     # ---- density -------------------------------------------------------------------------
     def _logits_cumulative(self, x: torch.Tensor, detach_density: bool = False) -> torch.Tensor:
@@ -112,26 +108,10 @@ class FactorizedEntropyModel(nn.Module):
             pmfs.append(pmf.numpy())
             tails.append(max(0.0, 1.0 - float(pmf.sum())))
         tables = PmfTables.from_float_pmfs(pmfs, tails, low.numpy().astype(np.int32))
-        self._store(tables)
+        self._store_tables(tables)
 
-    def _store(self, tables: PmfTables) -> None:
-        self.table_pmfs = torch.from_numpy(tables.pmfs.copy())
-        self.table_starts = torch.from_numpy(tables.starts.copy())
-        self.table_lengths = torch.from_numpy(tables.lengths.copy())
-        self.table_offsets = torch.from_numpy(tables.offsets.copy())
-
-    def tables(self) -> PmfTables:
-        if self.table_lengths.numel() != self.channels:  # never trained-then-forgotten: build on first use
-            self.update()
-        return PmfTables(self.table_pmfs.numpy(), self.table_starts.numpy(),
-                         self.table_lengths.numpy(), self.table_offsets.numpy())
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[override]
-        for name in ("table_pmfs", "table_starts", "table_lengths", "table_offsets"):
-            key = prefix + name
-            if key in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[key]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+    def _table_count(self) -> int:
+        return self.channels
 
     # ---- coding -------------------------------------------------------------------------
     def _channel_index(self, shape: torch.Size) -> np.ndarray:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import struct
 
+import constriction
 import numpy as np
 import torch
 from torch import nn
-import constriction
 
 from ..errors import ContainerError
 from ..layers.lower_bound import lower_bound

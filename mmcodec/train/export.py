@@ -40,6 +40,23 @@ def export_run(run_dir: Path, model_id: str, quality: int, weights_dir: Path = W
                         config["lmbda"], config.get("metric", "mse"))
 
 
+def training_trace(log_csv: Path, points: int = 8) -> list[str]:
+    """Markdown table of the training curve (means over windows of the CSV log, on crops)."""
+    import csv
+
+    rows = list(csv.DictReader(log_csv.open()))
+    if not rows:
+        return []
+    window = max(1, len(rows) // points)
+    lines = ["Training curve (mean over each window of logged steps, on training crops; "
+             "bpp estimated, not coded):", "", "| up to step | loss | bpp | PSNR dB |", "|---|---|---|---|"]
+    for start in range(0, len(rows), window):
+        chunk = rows[start:start + window]
+        mean = lambda key: sum(float(r[key]) for r in chunk) / len(chunk)  # noqa: E731
+        lines.append(f"| {chunk[-1]['step']} | {mean('loss'):.3f} | {mean('bpp'):.3f} | {mean('psnr'):.2f} |")
+    return lines + [""]
+
+
 def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, cards_dir: Path = CARDS_DIR) -> Path:
     """Model card: architecture, objective, data, steps, hardware, wall time, measured RD."""
     config = json.loads((run_dir / "config.json").read_text())
@@ -57,7 +74,7 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}",
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         "",
-        f"Measured on Kodak (24 images, real bitstreams, `{results.get('command', '')}`):",
+        f"Measured on Kodak (24 images, real bitstreams, `{results.get('command', '')}`, CPU):",
         "",
         "| bpp (file) | bpp (model estimate) | PSNR-RGB dB | MS-SSIM | encode s | decode s |",
         "|---|---|---|---|---|---|",
@@ -65,7 +82,32 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         f"{means.get('ms-ssim-rgb', float('nan')):.4f} | {means['encoding_time']:.2f} | {means['decoding_time']:.2f} |",
         "",
     ]
+    lines += training_trace(run_dir / "log.csv")
     cards_dir.mkdir(parents=True, exist_ok=True)
     path = cards_dir / f"{entry.model_id}.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def main() -> None:
+    """``python -m mmcodec.train.export RUN_DIR MODEL_ID QUALITY --hardware TEXT [--kodak DIR]``"""
+    import argparse
+
+    from ..evaluate.evaluate import evaluate_folder
+
+    parser = argparse.ArgumentParser(description="Export a training run to the zoo and measure it on Kodak.")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("model_id")
+    parser.add_argument("quality", type=int)
+    parser.add_argument("--hardware", required=True, help="where it was trained, for the model card")
+    parser.add_argument("--kodak", type=Path, default=Path("../shared/datasets/kodak"))
+    args = parser.parse_args()
+    entry = export_run(args.run_dir, args.model_id, args.quality)
+    results = evaluate_folder(entry, args.kodak, progress=True)
+    results["command"] = f"mmcodec eval --model {entry.model_id} --data {args.kodak}"
+    (args.run_dir / "kodak.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(write_card(entry, args.run_dir, results, args.hardware))
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ MS_SSIM_LAMBDAS = (3.0, 5.0, 8.0, 16.0, 36.0, 64.0)
 
 def bits_per_pixel(likelihoods: dict[str, torch.Tensor], num_pixels: int) -> torch.Tensor:
     """Estimated rate of all latents, in bits per pixel of the batch."""
-    return sum(torch.log(l).sum() for l in likelihoods.values()) / (-math.log(2) * num_pixels)
+    return sum(torch.log(p).sum() for p in likelihoods.values()) / (-math.log(2) * num_pixels)
 
 
 def rate_distortion_loss(out: dict, x: torch.Tensor, lmbda: float, metric: str = "mse") -> dict[str, torch.Tensor]:

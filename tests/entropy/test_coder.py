@@ -1,7 +1,8 @@
 """Entropy coder: encode → decode is the identity for any tables and symbols, escapes included."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmcodec.entropy.coder import decode_with_tables, encode_with_tables
 from mmcodec.entropy.tables import PRECISION, PmfTables, quantise_pmf

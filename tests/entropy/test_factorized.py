@@ -24,9 +24,13 @@ def _fitted_state(channels: int, steps: int) -> dict:
         x = torch.randn(8, channels, 8, 8) * widths
         _, likelihoods = model(x)
         loss = -torch.log2(likelihoods).mean()
-        main.zero_grad(); loss.backward(); main.step()
+        main.zero_grad()
+        loss.backward()
+        main.step()
         aux_loss = model.aux_loss()
-        aux.zero_grad(); aux_loss.backward(); aux.step()
+        aux.zero_grad()
+        aux_loss.backward()
+        aux.step()
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 

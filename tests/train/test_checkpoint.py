@@ -4,10 +4,10 @@ import json
 import numpy as np
 import torch
 
-from mmcodec.modalities.image import Image, write_image
-from mmcodec.train.trainer import TrainConfig, train
-from mmcodec.train.checkpoint import load_checkpoint
 from mmcodec.codecs import create
+from mmcodec.modalities.image import Image, write_image
+from mmcodec.train.checkpoint import load_checkpoint
+from mmcodec.train.trainer import TrainConfig, train
 
 
 def make_data(folder) -> None:
