@@ -68,16 +68,19 @@ class LearnedCodec(nn.Module):
         return x[..., :height, :width]
 
     # -- transforms for coding (banded, so large images fit in memory) --------------------------
-    analysis_band_rows, analysis_halo_rows = 256, 64      # input pixel rows
-    synthesis_band_rows, synthesis_halo_rows = 16, 4       # latent rows
+    band_pixels = 1 << 22           # image pixels per band: Kodak-sized inputs are one band
+    analysis_halo_rows = 64         # image rows, ≥ g_a's receptive field
+    synthesis_halo_rows = 4         # latent rows, ≥ g_s's receptive field
 
     def analysis(self, x: torch.Tensor) -> torch.Tensor:
         """g_a(x), evaluated in row bands (x padded to ``padding_multiple``)."""
-        return apply_in_bands(self.g_a, x, 1 / 16, self.analysis_band_rows, self.analysis_halo_rows, 16)
+        rows = max(16, self.band_pixels // x.shape[-1] // 16 * 16)
+        return apply_in_bands(self.g_a, x, 1 / 16, rows, self.analysis_halo_rows, 16)
 
     def synthesis(self, y_hat: torch.Tensor) -> torch.Tensor:
         """g_s(ŷ), evaluated in row bands."""
-        return apply_in_bands(self.g_s, y_hat, 16, self.synthesis_band_rows, self.synthesis_halo_rows, 1)
+        rows = max(4, self.band_pixels // (y_hat.shape[-1] * 256))
+        return apply_in_bands(self.g_s, y_hat, 16, rows, self.synthesis_halo_rows, 1)
 
     # -- entropy models ------------------------------------------------------------------------
     def factorized_models(self) -> list[FactorizedEntropyModel]:
