@@ -1,4 +1,4 @@
-"""Command line: ``mmcodec compress | decompress | info | models | eval | demo``.
+"""Command line: ``mmcodec compress | decompress | info | models | eval | train | export | demo``.
 
 Every failure prints one line ``mmcodec: error: ...`` on stderr and exits with status 2 (1 for
 an unexpected internal error); outputs are written to a temporary file and renamed, so an
@@ -159,6 +159,42 @@ def cmd_eval(args: argparse.Namespace) -> None:
         _atomic_write(Path(args.output), lambda tmp: tmp.write_text(text))
 
 
+def cmd_train(args: argparse.Namespace) -> None:
+    from .train.config import load_config
+    from .train.trainer import train
+
+    config = load_config(args.config, run_dir=args.run_dir, steps=args.steps, max_minutes=args.max_minutes)
+    try:
+        print(f"checkpoint: {train(config)}")
+    except KeyboardInterrupt:
+        print(f"interrupted; checkpoint saved in {config.run_dir}", file=sys.stderr)
+        raise
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from .errors import ModelError
+    from .train.export import export_run, write_card
+    from .zoo import WEIGHTS_DIR
+
+    run = Path(args.run_dir)
+    if not (run / "checkpoint.safetensors").is_file():
+        raise ModelError(f"{run}: no checkpoint.safetensors (not a training run folder)")
+    weights_dir = Path(args.output) if args.output else WEIGHTS_DIR
+    entry = export_run(run, args.model_id, args.quality, weights_dir)
+    print(f"weights: {entry.path} (digest {entry.digest})")
+    if args.kodak:
+        import json
+
+        from .evaluate.evaluate import evaluate_folder
+
+        results = evaluate_folder(entry, Path(args.kodak), progress=True)
+        results["command"] = f"mmcodec eval --model {entry.model_id} --data {args.kodak}"
+        (run / "kodak.json").write_text(json.dumps(results, indent=2) + "\n")
+        card_dir = weights_dir.parent / "cards" if args.output else None
+        card = write_card(entry, run, results, args.hardware, *( [card_dir] if card_dir else []))
+        print(f"model card: {card}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from .evaluate.demo import run_demo
 
@@ -201,6 +237,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="results JSON (CompressAI schema, plus per-image rows)")
     model_options(p)
     p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("train", help="train or resume a run (torchrun for several GPUs / nodes)")
+    p.add_argument("--config", required=True, help="YAML or JSON training config (see configs/)")
+    p.add_argument("--run-dir", help="override the config's run folder")
+    p.add_argument("--steps", type=int, help="override the total number of steps")
+    p.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this long")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("export", help="turn a training run into a zoo entry (+ Kodak results and card)")
+    p.add_argument("run_dir")
+    p.add_argument("--model-id", required=True)
+    p.add_argument("--quality", type=int, required=True)
+    p.add_argument("--hardware", default="unknown", help="where it was trained, for the model card")
+    p.add_argument("--kodak", help="Kodak folder: measure the exported model and write its card")
+    p.add_argument("-o", "--output", help="weights folder (default: the package's zoo)")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("demo", help="compress a built-in image and compare with JPEG")
     p.add_argument("image", nargs="?", help="another image to use instead")

@@ -1,8 +1,8 @@
-"""``python -m mmcodec.train CONFIG.json``: train or resume the run a JSON config describes."""
-import json
+"""``python -m mmcodec.train CONFIG``: train or resume the run a YAML/JSON config describes."""
 import sys
 
-from .trainer import TrainConfig, train
+from .config import load_config
+from .trainer import train
 
 if __name__ == "__main__":
-    train(TrainConfig(**json.loads(open(sys.argv[1]).read())))
+    train(load_config(sys.argv[1]))

@@ -87,27 +87,3 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
     path = cards_dir / f"{entry.model_id}.md"
     path.write_text("\n".join(lines))
     return path
-
-
-def main() -> None:
-    """``python -m mmcodec.train.export RUN_DIR MODEL_ID QUALITY --hardware TEXT [--kodak DIR]``"""
-    import argparse
-
-    from ..evaluate.evaluate import evaluate_folder
-
-    parser = argparse.ArgumentParser(description="Export a training run to the zoo and measure it on Kodak.")
-    parser.add_argument("run_dir", type=Path)
-    parser.add_argument("model_id")
-    parser.add_argument("quality", type=int)
-    parser.add_argument("--hardware", required=True, help="where it was trained, for the model card")
-    parser.add_argument("--kodak", type=Path, default=Path("../shared/datasets/kodak"))
-    args = parser.parse_args()
-    entry = export_run(args.run_dir, args.model_id, args.quality)
-    results = evaluate_folder(entry, args.kodak, progress=True)
-    results["command"] = f"mmcodec eval --model {entry.model_id} --data {args.kodak}"
-    (args.run_dir / "kodak.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(write_card(entry, args.run_dir, results, args.hardware))
-
-
-if __name__ == "__main__":
-    main()

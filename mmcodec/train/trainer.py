@@ -1,111 +1,183 @@
-"""Single-process trainer: R + λ·D with Adam, a separate Adam for the factorized quantiles
-(the auxiliary loss of arXiv 1802.01436 appendix 6.1), step-wise learning-rate milestones,
-gradient clipping, periodic checkpoints with exact resume and a CSV log."""
+"""Trainer: R + λ·D (arXiv 1802.01436 eq. 2) with Adam, a separate Adam for the factorized
+quantiles (the auxiliary loss of 1802.01436 appendix 6.1), MultiStepLR milestones, gradient
+clipping, checkpoints every N steps / on interrupt / at a wall-time limit with exact resume,
+a progress bar, a CSV log (TensorBoard too if installed), held-out validation, and DDP."""
 from __future__ import annotations
 
 import csv
-import json
 import math
+import signal
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 
 from ..codecs import create
+from . import distributed
 from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig
 from .data import RandomCropImages, list_images
 from .losses import rate_distortion_loss
+from .validation import centre_crops, split_paths, validate
+
+LOG_COLUMNS = ["step", "loss", "bpp", "psnr", "aux", "lr", "wall_seconds", "val_loss", "val_bpp", "val_psnr"]
 
 
-@dataclass
-class TrainConfig:
-    architecture: str = "mbt2018-mean"
-    model_config: dict = field(default_factory=lambda: {"n": 128, "m": 192})
-    data: str = "../shared/datasets/images/train"
-    run_dir: str = "runs/default"
-    lmbda: float = 0.0067
-    metric: str = "mse"
-    crop: int = 256
-    batch_size: int = 8
-    steps: int = 100_000
-    learning_rate: float = 1e-4
-    milestones: list[int] = field(default_factory=lambda: [80_000])
-    aux_learning_rate: float = 1e-3
-    clip_norm: float = 1.0
-    checkpoint_every: int = 500
-    max_minutes: float | None = None
-    threads: int | None = None
-    seed: int = 0
-
-
-def _learning_rate(config: TrainConfig, step: int) -> float:
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """MultiStepLR as a pure function of the step (so resuming needs no scheduler state)."""
     return config.learning_rate * 0.1 ** sum(step >= m for m in config.milestones)
+
+
+class _Log:
+    """CSV log (appended across resumes) and, if available, TensorBoard."""
+
+    def __init__(self, run: Path, enabled: bool) -> None:
+        self.enabled = enabled
+        if not enabled:
+            return
+        path = run / "log.csv"
+        new = not path.exists()
+        self.file = open(path, "a", newline="")
+        self.writer = csv.writer(self.file)
+        if new:
+            self.writer.writerow(LOG_COLUMNS)
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+            self.board = SummaryWriter(str(run / "tensorboard"))
+        except Exception:  # tensorboard is optional
+            self.board = None
+
+    def write(self, row: dict) -> None:
+        if not self.enabled:
+            return
+        self.writer.writerow([row.get(c, "") for c in LOG_COLUMNS])
+        self.file.flush()
+        if self.board is not None:
+            for key, value in row.items():
+                if key != "step" and value != "":
+                    self.board.add_scalar(key, float(value), int(row["step"]))
+
+    def close(self) -> None:
+        if self.enabled:
+            self.file.close()
+            if self.board is not None:
+                self.board.close()
 
 
 def train(config: TrainConfig) -> Path:
     """Train (or resume) the run in ``config.run_dir``; returns the path of the last checkpoint."""
+    context = distributed.start()
+    try:
+        return train_process(config, context)[0]
+    finally:
+        distributed.stop(context)
+
+
+def train_process(config: TrainConfig, context: distributed.Distributed) -> tuple[Path, torch.nn.Module]:
+    """The training loop of one process; returns the checkpoint path and the trained model."""
     if config.threads:
         torch.set_num_threads(config.threads)
+    device = context.device()
     run = Path(config.run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps(asdict(config), indent=2))
+    if context.is_main:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "config.json").write_text(config.to_json())
     torch.manual_seed(config.seed)
     model = create(config.architecture, **config.model_config)
     if config.crop % model.padding_multiple:
         raise ValueError(f"crop {config.crop} must be a multiple of {model.padding_multiple} for {model.name}")
+    model.to(device)
     aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]
     optimizers = {"main": torch.optim.Adam(main_params, lr=config.learning_rate),
                   "aux": torch.optim.Adam(aux_params, lr=config.aux_learning_rate)}
-    data = RandomCropImages(list_images(config.data), crop=config.crop, length=1 << 30)
-    loader = iter(torch.utils.data.DataLoader(data, batch_size=config.batch_size, num_workers=0))
+    train_paths, val_paths = split_paths(list_images(config.data), config.validation_fraction)
+    data = RandomCropImages(train_paths, crop=config.crop, length=1 << 30)
+    loader = iter(torch.utils.data.DataLoader(data, batch_size=config.batch_size, num_workers=config.workers,
+                                              persistent_workers=config.workers > 0))
+    val_crops = centre_crops(val_paths, config.crop) if context.is_main else []
     # restored after the loader exists: creating its iterator draws from the RNG
     checkpoint = run / "checkpoint.safetensors"
     step, wall = 0, 0.0
     if checkpoint.exists():
         meta = load_checkpoint(checkpoint, model, optimizers)
         step, wall = meta["step"], meta["extra"].get("wall_seconds", 0.0)
-        print(f"resumed {run} at step {step}")
-    log_path = run / "log.csv"
-    new_log = not log_path.exists()
-    log = open(log_path, "a", newline="")
-    writer = csv.writer(log)
-    if new_log:
-        writer.writerow(["step", "loss", "bpp", "psnr", "aux", "lr", "wall_seconds"])
+        if context.is_main:
+            print(f"resumed {run} at step {step}")
+    if context.enabled:
+        torch.manual_seed(config.seed * 1000 + context.rank + step)  # other crops per rank
+        trained = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+    else:
+        trained = model
+    log = _Log(run, context.is_main)
+    bar = None
+    if context.is_main and config.progress:
+        from tqdm import tqdm
+        bar = tqdm(total=config.steps, initial=step, desc=run.name, unit="step", dynamic_ncols=True)
+    previous_handler = _catch_sigterm() if context.is_main else None
     start = time.time()
+
+    def save() -> None:
+        if context.is_main:
+            save_checkpoint(checkpoint, model, optimizers, step, {"wall_seconds": wall + time.time() - start})
+
     model.train()
     try:
         while step < config.steps:
-            lr = _learning_rate(config, step)
+            lr = learning_rate(config, step)
             for group in optimizers["main"].param_groups:
                 group["lr"] = lr
-            x = next(loader)
-            result = rate_distortion_loss(model(x), x, config.lmbda, config.metric)
+            x = next(loader).to(device, non_blocking=True)
+            result = rate_distortion_loss(trained(x), x, config.lmbda, config.metric)
             optimizers["main"].zero_grad()
             result["loss"].backward()
             if config.clip_norm:
                 torch.nn.utils.clip_grad_norm_(main_params, config.clip_norm)
             optimizers["main"].step()
-            aux = model.aux_loss()
+            aux = model.aux_loss()  # same on every rank: it depends on synchronised parameters only
             optimizers["aux"].zero_grad()
             aux.backward()
             optimizers["aux"].step()
             step += 1
-            elapsed = wall + time.time() - start
-            if step % 50 == 0:
-                psnr = -10 * math.log10(max(result["mse"].item(), 1e-10))
-                writer.writerow([step, f"{result['loss'].item():.5f}", f"{result['bpp'].item():.5f}",
-                                 f"{psnr:.3f}", f"{aux.item():.3f}", lr, f"{elapsed:.1f}"])
-                log.flush()
+            psnr = -10 * math.log10(max(result["mse"].item(), 1e-10))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{result['loss'].item():.3f}", bpp=f"{result['bpp'].item():.3f}",
+                                psnr=f"{psnr:.2f}", refresh=False)
+            row: dict = {}
+            if step % config.log_every == 0:
+                row = {"step": step, "loss": f"{result['loss'].item():.5f}", "bpp": f"{result['bpp'].item():.5f}",
+                       "psnr": f"{psnr:.3f}", "aux": f"{aux.item():.3f}", "lr": lr,
+                       "wall_seconds": f"{wall + time.time() - start:.1f}"}
+            if val_crops and step % config.validate_every == 0:
+                scores = validate(model, val_crops, config.lmbda, config.metric, device)
+                row = row or {"step": step}
+                row.update({f"val_{k}": f"{v:.5f}" for k, v in scores.items()})
+            if row:
+                log.write(row)
             out_of_time = config.max_minutes is not None and (time.time() - start) > 60 * config.max_minutes
             if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
-                save_checkpoint(checkpoint, model, optimizers, step, {"wall_seconds": elapsed})
+                save()
             if out_of_time:
                 break
     except KeyboardInterrupt:
-        save_checkpoint(checkpoint, model, optimizers, step, {"wall_seconds": wall + time.time() - start})
+        save()
         raise
     finally:
         log.close()
-    return checkpoint
+        if bar is not None:
+            bar.close()
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+    return checkpoint, model
+
+
+def _raise_interrupt(signum, frame) -> None:  # SIGTERM → the same clean stop as Ctrl-C
+    raise KeyboardInterrupt
+
+
+def _catch_sigterm():
+    try:
+        return signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        return None

@@ -7,7 +7,8 @@ import torch
 from mmcodec.codecs import create
 from mmcodec.modalities.image import Image, write_image
 from mmcodec.train.checkpoint import load_checkpoint
-from mmcodec.train.trainer import TrainConfig, train
+from mmcodec.train.config import TrainConfig
+from mmcodec.train.trainer import train
 
 
 def make_data(folder) -> None:
@@ -20,7 +21,7 @@ def make_data(folder) -> None:
 def run(tmp_path, name: str, steps: int) -> dict:
     config = TrainConfig(architecture="mean-scale", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
                          run_dir=str(tmp_path / name), crop=64, batch_size=2, steps=steps, checkpoint_every=2,
-                         learning_rate=1e-3, milestones=[3])
+                         learning_rate=1e-3, milestones=[3], validation_fraction=0.0, progress=False)
     path = train(config)
     model = create("mean-scale", n=8, m=12)
     load_checkpoint(path, model, {})

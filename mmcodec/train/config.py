@@ -1,0 +1,60 @@
+"""Training configuration: a dataclass, read from YAML or JSON, saved with every run."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from ..errors import InputError
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; unknown keys in a config file are refused."""
+
+    architecture: str = "mbt2018-mean"
+    model_config: dict = field(default_factory=lambda: {"n": 128, "m": 192})
+    data: str = "../shared/datasets/images/train"
+    validation_fraction: float = 0.05    # every 1/f-th image (sorted by path) is held out
+    run_dir: str = "runs/default"
+    lmbda: float = 0.0067
+    metric: str = "mse"                  # "mse" or "ms-ssim"
+    crop: int = 256
+    batch_size: int = 8
+    workers: int = 0                     # DataLoader worker processes
+    steps: int = 100_000
+    learning_rate: float = 1e-4
+    milestones: list[int] = field(default_factory=lambda: [80_000])   # ×0.1 at each (MultiStepLR)
+    aux_learning_rate: float = 1e-3
+    clip_norm: float = 1.0
+    checkpoint_every: int = 500
+    validate_every: int = 1000
+    log_every: int = 50
+    max_minutes: float | None = None     # stop (with a checkpoint) after this much wall time
+    threads: int | None = None
+    seed: int = 0
+    progress: bool = True
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def load_config(path: str | Path, **overrides) -> TrainConfig:
+    """Read a YAML (.yaml/.yml) or JSON config; ``overrides`` replace its values."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such config file")
+    text = path.read_text()
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+        values = yaml.safe_load(text) or {}
+    else:
+        values = json.loads(text)
+    if not isinstance(values, dict):
+        raise InputError(f"{path}: a config must be a mapping of settings")
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(f"{path}: unknown settings {', '.join(unknown)}")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig(**values)
