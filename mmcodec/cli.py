@@ -1,4 +1,5 @@
-"""Command line: ``mmcodec compress | decompress | info | models | eval | train | export | demo``.
+"""Command line: ``mmcodec compress | decompress | info | models | eval | train | export | plot |
+report | demo`` (and ``anchors``).
 
 Every failure prints one line ``mmcodec: error: ...`` on stderr and exits with status 2 (1 for
 an unexpected internal error); outputs are written to a temporary file and renamed, so an
@@ -195,6 +196,31 @@ def cmd_export(args: argparse.Namespace) -> None:
         print(f"model card: {card}")
 
 
+def cmd_plot(args: argparse.Namespace) -> None:
+    from .evaluate.plot import plot_curves
+    from .evaluate.results import load_curve
+
+    curves = [load_curve(p) for p in args.results]
+    print(f"plot: {plot_curves(curves, Path(args.output), args.title)}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from .evaluate.report import bd_table
+    from .evaluate.results import load_curve
+
+    curves = [load_curve(p) for p in args.results]
+    anchor = next((c for c in curves if c.name == args.anchor), None)
+    if anchor is None:
+        anchor_path = Path(args.anchor)
+        if not anchor_path.is_file():
+            raise InputError(f"anchor '{args.anchor}' is neither one of the results nor a results file")
+        anchor = load_curve(anchor_path)
+    text = "\n".join(bd_table(curves, anchor)) + "\n"
+    if args.output:
+        _atomic_write(Path(args.output), lambda tmp: tmp.write_text(text))
+    print(text, end="")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from .evaluate.demo import run_demo
 
@@ -253,6 +279,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kodak", help="Kodak folder: measure the exported model and write its card")
     p.add_argument("-o", "--output", help="weights folder (default: the package's zoo)")
     p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("plot", help="RD curves (PSNR and MS-SSIM dB vs bpp) of result JSONs to PNG")
+    p.add_argument("results", nargs="+", help="results JSON files (CompressAI schema)")
+    p.add_argument("-o", "--output", default="rd.png")
+    p.add_argument("--title", default="Kodak")
+    p.set_defaults(run=cmd_plot)
+
+    p = sub.add_parser("report", help="markdown table of BD-rates of every result vs an anchor")
+    p.add_argument("results", nargs="+", help="results JSON files (CompressAI schema)")
+    p.add_argument("--anchor", required=True, help="name of one of the results, or a results file")
+    p.add_argument("-o", "--output", help="write the markdown here too")
+    p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("demo", help="compress a built-in image and compare with JPEG")
     p.add_argument("image", nargs="?", help="another image to use instead")

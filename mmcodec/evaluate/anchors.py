@@ -6,23 +6,12 @@ CompressAI's results schema (``{"name", "description", "results": {"bpp", "psnr-
 "ms-ssim-rgb", "encoding_time", "decoding_time"}}``), one point per setting, each the mean over
 the images. Rates count every byte the library writes (headers and container included).
 
-Settings (the library defaults are not always the ones the literature compares against):
-
-* ``jpeg``     – Pillow / libjpeg-turbo, ``quality`` 1–100, 4:2:0, standard Huffman tables.
-* ``webp``     – libwebp via imagecodecs, lossy (imagecodecs' WebP is lossless unless told),
-  ``level`` 0–100, ``method=6``; lossy WebP is always YUV 4:2:0.
-* ``jpeg2000`` – OpenJPEG via imagecodecs; the setting is a *target bpp* per image, reached by
-  bisection over imagecodecs' ``level`` (a PSNR target in dB, not a rate) for the largest file
-  not above the target. 4:4:4 RGB through the irreversible colour transform (YCbCr, ICT) and
-  the 9/7 wavelet, one tile, one quality layer, raw J2K codestream.
-* ``jpegxl``   – libjxl via imagecodecs, lossy VarDCT, Butteraugli ``distance`` (smaller is
-  better), ``effort=7`` (cjxl's default), XYB internally, bare codestream.
-* ``avif``     – libavif + libaom via imagecodecs, ``quality`` 0–100, ``speed=6``, YUV 4:4:4
-  8-bit, BT.601 full range.
-* ``hevc``     – HEVC intra in HEIF (libheif + x265 via pillow-heif), the stand-in for BPG:
-  constant QP (``--qp``, ``ipratio=1`` so the slice QP is the setting), 4:4:4 YCbCr BT.601
-  full range, preset ``slow``, ``tune=psnr`` with the perceptual tools libheif forces on
-  (``psy-rd``, ``psy-rdoq``, ``aq-mode``) turned off. Decoded with libde265.
+Settings, chosen to match what the literature compares against rather than library defaults
+(each anchor's ``description`` states them in full): JPEG 4:2:0 (Pillow, as CompressAI); lossy
+WebP (imagecodecs' WebP is lossless unless told); JPEG 2000 at a target *rate* per image (a
+bisection over imagecodecs' PSNR-target ``level``), 4:4:4 through the ICT; JPEG XL by distance;
+AVIF 4:4:4 with libaom; HEVC intra (BPG stand-in) 4:4:4 at constant QP with the perceptual
+x265 tools that libheif forces on (``psy-rd``, ``psy-rdoq``, ``aq-mode``) turned off.
 
 A setting's direction differs between anchors: for ``jpegxl`` (distance) and ``hevc`` (QP) a
 larger value means fewer bits; :attr:`Anchor.rate_increases` says which.
@@ -31,8 +20,8 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -298,12 +287,12 @@ ANCHORS: dict[str, Anchor] = {anchor.name: anchor for anchor in [
            _imagecodecs_versions("jpeg2k_version")),
     Anchor("jpegxl", "JPEG XL: libjxl via imagecodecs.jpegxl_encode, lossy (VarDCT), Butteraugli "
            "distance d (smaller is better), effort=7, XYB colour space (no chroma subsampling), "
-           "bare codestream", (15, 11, 8, 6, 4.5, 3.5, 2.5, 2, 1.5, 1, 0.7, 0.5),
+           "bare codestream", (25, 18, 13, 9, 6.5, 4.5, 3.2, 2.3, 1.7, 1.3, 1.0, 0.8),
            _jpegxl_encode, _jpegxl_decode, _imagecodecs_requirement("JPEGXL"),
            _imagecodecs_versions("jpegxl_version"), rate_increases=False),
     Anchor("avif", "AVIF: libavif + libaom via imagecodecs.avif_encode, quality q (0-100), "
            "speed=6, YUV 4:4:4 8-bit, BT.601 full range, AVIF file",
-           (5, 15, 25, 35, 45, 55, 63, 70, 77, 83, 88, 92),
+           (0, 10, 20, 30, 40, 50, 58, 65, 72, 78, 83, 87),
            _avif_encode, _avif_decode, _imagecodecs_requirement("AVIF"),
            _imagecodecs_versions("avif_version")),
     Anchor("hevc", "HEVC intra (BPG stand-in): libheif + x265 via pillow-heif, constant QP q "

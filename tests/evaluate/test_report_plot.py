@@ -1,0 +1,54 @@
+"""Result JSONs load (ours and the published ones), plots are written, BD tables are right."""
+import json
+from pathlib import Path
+
+import pytest
+
+from mmcodec.cli import main
+from mmcodec.errors import InputError
+from mmcodec.evaluate.plot import plot_curves
+from mmcodec.evaluate.report import bd_table
+from mmcodec.evaluate.results import load_curve, merge_points
+
+
+def write(path: Path, name: str, bpp, psnr, ms_ssim=None) -> Path:
+    results = {"bpp": bpp, "psnr-rgb": psnr}
+    if ms_ssim:
+        results["ms-ssim-rgb"] = ms_ssim
+    path.write_text(json.dumps({"name": name, "description": "", "results": results}))
+    return path
+
+
+def test_curves_sort_and_convert_ms_ssim(tmp_path) -> None:
+    curve = load_curve(write(tmp_path / "a.json", "a", [0.8, 0.2], [34.0, 28.0], [0.99, 0.9]))
+    assert curve.bpp == [0.2, 0.8] and curve.psnr == [28.0, 34.0]
+    assert curve.ms_ssim_db == pytest.approx([10.0, 20.0])
+
+
+def test_bad_results_file(tmp_path) -> None:
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(InputError):
+        load_curve(tmp_path / "x.json")
+
+
+def test_bd_table_and_cli_report(tmp_path, capsys) -> None:
+    bpp, psnr = [0.1, 0.2, 0.4, 0.8], [28.0, 30.5, 33.0, 36.0]
+    anchor = write(tmp_path / "anchor.json", "anchor", bpp, psnr)
+    test = write(tmp_path / "test.json", "test", [b * 0.9 for b in bpp], psnr)
+    lines = bd_table([load_curve(test)], load_curve(anchor))
+    assert "| test | 4 |" in lines[-1] and "-10.00%" in lines[-1]
+    assert main(["report", str(anchor), str(test), "--anchor", "anchor", "-o", str(tmp_path / "r.md")]) == 0
+    assert "-10.00%" in (tmp_path / "r.md").read_text()
+    assert "| anchor |" not in capsys.readouterr().out
+
+
+def test_plot_writes_a_png(tmp_path) -> None:
+    curve = load_curve(write(tmp_path / "a.json", "a", [0.1, 0.5], [28.0, 33.0], [0.9, 0.97]))
+    path = plot_curves([curve], tmp_path / "rd.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_merge_points_orders_by_rate() -> None:
+    merged = merge_points([{"results": {"bpp": [0.5], "psnr-rgb": [33.0]}},
+                           {"results": {"bpp": [0.2], "psnr-rgb": [29.0]}}], "family", "")
+    assert merged["results"] == {"bpp": [0.2, 0.5], "psnr-rgb": [29.0, 33.0]}
