@@ -1,5 +1,5 @@
 """Command line: ``mmcodec compress | decompress | info | models | eval | train | export | plot |
-report | demo`` (and ``anchors``).
+report | anchors | demo``.
 
 Every failure prints one line ``mmcodec: error: ...`` on stderr and exits with status 2 (1 for
 an unexpected internal error); outputs are written to a temporary file and renamed, so an
@@ -196,6 +196,29 @@ def cmd_export(args: argparse.Namespace) -> None:
         print(f"model card: {card}")
 
 
+def cmd_anchors(args: argparse.Namespace) -> None:
+    import json
+
+    from .evaluate.anchors import ANCHORS, run_anchor
+    from .modalities.image import IMAGE_SUFFIXES, read_image
+
+    unknown = [n for n in args.codecs if n not in ANCHORS]
+    if unknown:
+        raise InputError(f"unknown anchor(s) {', '.join(unknown)} (known: {', '.join(ANCHORS)})")
+    files, _ = _expand_inputs([args.data], IMAGE_SUFFIXES)
+    images = [read_image(p, channels=3).pixels for p in files]
+    if any(i.dtype != "uint8" for i in images):
+        raise InputError("anchors sweep 8-bit RGB images only")
+    out = Path(args.output)
+    for name in args.codecs:
+        result = run_anchor(ANCHORS[name], images, progress=True)
+        text = json.dumps(result, indent=2) + "\n"
+        _atomic_write(out / f"{name}.json", lambda tmp: tmp.write_text(text))
+        best = max(result["results"]["psnr-rgb"])
+        print(f"{name}: {len(result['results']['bpp'])} points, {min(result['results']['bpp']):.3f}–"
+              f"{max(result['results']['bpp']):.3f} bpp, up to {best:.2f} dB -> {out / (name + '.json')}")
+
+
 def cmd_plot(args: argparse.Namespace) -> None:
     from .evaluate.plot import plot_curves
     from .evaluate.results import load_curve
@@ -279,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kodak", help="Kodak folder: measure the exported model and write its card")
     p.add_argument("-o", "--output", help="weights folder (default: the package's zoo)")
     p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("anchors", help="quality sweeps of classical codecs on a folder (results JSONs)")
+    p.add_argument("--data", required=True, help="folder of 8-bit images (e.g. ../shared/datasets/kodak)")
+    p.add_argument("-o", "--output", default="anchors", help="folder for <codec>.json")
+    p.add_argument("--codecs", nargs="+", default=["jpeg", "webp", "jpeg2000", "jpegxl", "avif", "hevc"])
+    p.set_defaults(run=cmd_anchors)
 
     p = sub.add_parser("plot", help="RD curves (PSNR and MS-SSIM dB vs bpp) of result JSONs to PNG")
     p.add_argument("results", nargs="+", help="results JSON files (CompressAI schema)")

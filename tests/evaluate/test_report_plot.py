@@ -52,3 +52,17 @@ def test_merge_points_orders_by_rate() -> None:
     merged = merge_points([{"results": {"bpp": [0.5], "psnr-rgb": [33.0]}},
                            {"results": {"bpp": [0.2], "psnr-rgb": [29.0]}}], "family", "")
     assert merged["results"] == {"bpp": [0.2, 0.5], "psnr-rgb": [29.0, 33.0]}
+
+
+def test_cli_anchors_writes_a_results_json(tmp_path) -> None:
+    import numpy as np
+
+    from mmcodec.modalities.image import Image, read_image, write_image
+
+    (tmp_path / "imgs").mkdir()
+    astronaut = read_image(Path(__file__).resolve().parents[2] / "mmcodec" / "assets" / "astronaut.png")
+    write_image(tmp_path / "imgs" / "a.png", Image(np.ascontiguousarray(astronaut.pixels[:96, :128]), 8))
+    assert main(["anchors", "--data", str(tmp_path / "imgs"), "-o", str(tmp_path / "out"), "--codecs", "jpeg"]) == 0
+    curve = load_curve(tmp_path / "out" / "jpeg.json")
+    assert len(curve.bpp) >= 8 and curve.bpp == sorted(curve.bpp)
+    assert main(["anchors", "--data", str(tmp_path / "imgs"), "--codecs", "bpg"]) == 2

@@ -1,0 +1,94 @@
+"""Rate–distortion of the shipped models and the classical anchors on an image folder (Kodak
+by default), with real bitstreams: writes the result JSONs, a BD-rate table and an RD plot.
+
+    python benchmarks/kodak_rd.py                       # Kodak → docs/results/kodak.md
+    python benchmarks/kodak_rd.py --data DIR --name held-out --anchors jpeg webp
+
+Every shipped model is evaluated with ``mmcodec eval`` semantics (one point per model, grouped
+into one curve per architecture); every anchor with ``mmcodec anchors``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, datasets_dir  # noqa: E402
+
+from mmcodec.evaluate.evaluate import evaluate_folder  # noqa: E402
+from mmcodec.evaluate.plot import plot_curves  # noqa: E402
+from mmcodec.evaluate.report import bd_table  # noqa: E402
+from mmcodec.evaluate.results import load_curve, merge_points  # noqa: E402
+from mmcodec.zoo import list_models  # noqa: E402
+
+REFERENCE = ROOT.parent / "shared" / "reference-results" / "kodak"
+PUBLISHED = ["bpg_444_x265_ycbcr.json", "vtm.json", "compressai-bmshj2018-hyperprior_mse_cpu.json",
+             "compressai-mbt2018-mean_mse_cpu.json"]
+
+
+def run_models(folder: Path, out: Path) -> list[Path]:
+    by_architecture: dict[str, list[dict]] = {}
+    for entry in list_models():
+        result = evaluate_folder(entry, folder, progress=True)
+        (out / f"{entry.model_id}.json").write_text(json.dumps(result, indent=2) + "\n")
+        by_architecture.setdefault(entry.architecture, []).append(result)
+    paths = []
+    for architecture, results in by_architecture.items():
+        merged = merge_points(results, f"mmcodec {architecture}",
+                              "; ".join(r["description"] for r in results))
+        path = out / f"mmcodec-{architecture}.json"
+        path.write_text(json.dumps(merged, indent=2) + "\n")
+        paths.append(path)
+    return paths
+
+
+def run_anchors(folder: Path, out: Path, names: list[str]) -> list[Path]:
+    from mmcodec.evaluate.anchors import ANCHORS, run_anchor
+    from mmcodec.modalities.image import read_image
+
+    images = [read_image(p).pixels for p in sorted(folder.glob("*.png"))]
+    paths = []
+    for name in names:
+        result = run_anchor(ANCHORS[name], images, progress=True)
+        path = out / f"anchor-{name}.json"
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=datasets_dir() / "kodak")
+    parser.add_argument("--name", default="kodak", help="report name: docs/results/<name>.md")
+    parser.add_argument("--anchors", nargs="*", default=["jpeg", "webp", "jpeg2000", "jpegxl", "avif", "hevc"])
+    parser.add_argument("--anchor-for-bd", default="anchor-jpeg2000", help="result name BD-rates are taken against")
+    parser.add_argument("--skip-models", action="store_true")
+    args = parser.parse_args()
+    out = ROOT / "docs" / "results" / args.name
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [] if args.skip_models else run_models(args.data, out)
+    paths += run_anchors(args.data, out, args.anchors)
+    by_stem = {p.stem: load_curve(p) for p in paths}
+    curves = list(by_stem.values())
+    published = [load_curve(REFERENCE / n) for n in PUBLISHED] if args.name == "kodak" and REFERENCE.is_dir() else []
+    plot = plot_curves(curves + published, ROOT / "docs" / "results" / f"{args.name}.png", args.name)
+    command = "python benchmarks/kodak_rd.py " + " ".join(sys.argv[1:])
+    lines = [f"# Rate–distortion on {args.name} ({args.data.name}, real bitstreams)", "",
+             f"Measured with `{command.strip()}` (CPU). Result JSONs: `docs/results/{args.name}/`.", ""]
+    for anchor_name in dict.fromkeys([args.anchor_for_bd, "anchor-webp"]):
+        if anchor_name in by_stem:
+            lines += bd_table(curves + published, by_stem[anchor_name]) + [""]
+    lines += ["| curve | bpp | PSNR-RGB dB | MS-SSIM dB |", "|---|---|---|---|"]
+    for c in curves:
+        for i, b in enumerate(c.bpp):
+            ms = f"{c.ms_ssim_db[i]:.2f}" if i < len(c.ms_ssim_db) else ""
+            lines.append(f"| {c.name} | {b:.4f} | {c.psnr[i]:.2f} | {ms} |")
+    lines += ["", f"![RD curves]({plot.name})", ""]
+    (ROOT / "docs" / "results" / f"{args.name}.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
