@@ -20,6 +20,11 @@ from .errors import InputError, MmcodecError
 DEMO_IMAGE = Path(__file__).parent / "assets" / "astronaut.png"
 
 
+def default_kodak() -> Path:
+    """Kodak from ``$MMCODEC_DATASETS`` or ``../shared/datasets`` (the project's data layout)."""
+    return Path(os.environ.get("MMCODEC_DATASETS", "../shared/datasets")) / "kodak"
+
+
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write through ``write(tmp)`` into a temporary sibling, then rename onto ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -282,7 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_models)
 
     p = sub.add_parser("eval", help="real compress/decompress of a folder: bpp, PSNR, MS-SSIM, times")
-    p.add_argument("--data", required=True, help="folder of images (e.g. ../shared/datasets/kodak)")
+    p.add_argument("--data", default=str(default_kodak()),
+                   help="folder of images (default: Kodak in $MMCODEC_DATASETS or ../shared/datasets)")
     p.add_argument("-o", "--output", help="results JSON (CompressAI schema, plus per-image rows)")
     model_options(p)
     p.set_defaults(run=cmd_eval)
@@ -304,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("anchors", help="quality sweeps of classical codecs on a folder (results JSONs)")
-    p.add_argument("--data", required=True, help="folder of 8-bit images (e.g. ../shared/datasets/kodak)")
+    p.add_argument("--data", default=str(default_kodak()), help="folder of 8-bit images (default: Kodak)")
     p.add_argument("-o", "--output", default="anchors", help="folder for <codec>.json")
     p.add_argument("--codecs", nargs="+", default=["jpeg", "webp", "jpeg2000", "jpegxl", "avif", "hevc"])
     p.set_defaults(run=cmd_anchors)

@@ -42,7 +42,7 @@ def evaluate_image(entry: ZooEntry, path: Path, device: str = "cpu") -> dict:
     pixels = image.height * image.width
     result = {"name": path.name, "bytes": len(data), "bpp": 8 * len(data) / pixels,
               "estimated_bpp": estimated_bpp(entry, image.pixels, image.peak, device),
-              "psnr-rgb": psnr(image.pixels, decoded, image.peak),
+              "psnr-rgb": psnr(image.pixels, decoded, image.peak), "psnr_peak": image.peak,
               "encoding_time": encode_s, "decoding_time": decode_s}
     if min(image.height, image.width) >= 161:  # MS-SSIM needs 5 scales of an 11-px window
         result["ms-ssim-rgb"] = ms_ssim(image.pixels, decoded, image.peak)
@@ -62,10 +62,11 @@ def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress
     keys = ["bpp", "estimated_bpp", "psnr-rgb", "ms-ssim-rgb", "encoding_time", "decoding_time"]
     means = {k: float(np.mean([r[k] for r in per_image if k in r])) for k in keys
              if any(k in r for r in per_image)}
+    peaks = sorted({r["psnr_peak"] for r in per_image})
     if "ms-ssim-rgb" in means:
         means["ms-ssim-db-rgb"] = -10 * math.log10(1 - means["ms-ssim-rgb"])
     return {"name": entry.model_id,
             "description": f"mmcodec {entry.architecture} {entry.config}, {entry.metric} λ={entry.lmbda}, "
-                           f"real bitstreams, {device}",
+                           f"real bitstreams, {device}; PSNR peak {'/'.join(map(str, peaks))}",
             "results": {k: [v] for k, v in means.items()},
             "per_image": per_image}
