@@ -37,7 +37,7 @@ def _as_image(source: str | Path | np.ndarray | Image, bit_depth: int | None) ->
         return source
     if isinstance(source, (str, Path)):
         return read_image(source)
-    return validate_pixels(np.asarray(source) if not isinstance(source, np.ndarray) else source, bit_depth)
+    return validate_pixels(np.asarray(source), bit_depth)
 
 
 def _to_tensor(image: Image, channels: int, device: str) -> torch.Tensor:

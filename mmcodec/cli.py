@@ -83,6 +83,7 @@ def cmd_compress(args: argparse.Namespace) -> None:
 
 def cmd_decompress(args: argparse.Namespace) -> None:
     from . import api
+    from .container import read_header
     from .modalities.image import Image, write_image
 
     files, many = _expand_inputs(args.inputs, {".mmc"})
@@ -90,7 +91,7 @@ def cmd_decompress(args: argparse.Namespace) -> None:
     for path in _progress(files, many, "decompress"):
         data = _read_input(path)
         decoded = api.decompress(data, device=args.device, model=args.model)
-        bit_depths = {m.name: m.bit_depth for m in api.read_header(data).modalities}
+        bit_depths = {m.name: m.bit_depth for m in read_header(data).modalities}
         for name, pixels in decoded.items():
             if out_dir:
                 target = out_dir / (path.stem + ("" if len(decoded) == 1 else f".{name}") + ".png")
