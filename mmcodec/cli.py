@@ -1,5 +1,5 @@
 """Command line: ``mmcodec compress | decompress | info | models | eval | train | export | plot |
-report | anchors | demo``.
+report | anchors | profile | demo``.
 
 Every failure prints one line ``mmcodec: error: ...`` on stderr and exits with status 2 (1 for
 an unexpected internal error); outputs are written to a temporary file and renamed, so an
@@ -250,6 +250,36 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(text, end="")
 
 
+def cmd_profile(args: argparse.Namespace) -> None:
+    import json
+
+    from .codecs import create
+    from .errors import ModelError
+    from .evaluate.profile import count_parameters, macs_per_pixel, time_coding
+    from .zoo import find_entry, load_model
+
+    if args.config:
+        try:
+            config = json.loads(args.config)
+            codec, label = create(args.model, **config), f"{args.model} {config} (untrained)"
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"invalid --config for {args.model}: {exc}") from None
+    else:
+        try:
+            entry = find_entry(args.model)
+            codec, label = load_model(entry, args.device), entry.model_id
+        except ModelError:
+            codec, label = create(args.model), f"{args.model} (default size, untrained)"
+    height, width = args.size
+    params = count_parameters(codec)
+    macs = macs_per_pixel(codec, 256, 256)
+    times = time_coding(codec, height, width, args.device, repeats=args.repeats)
+    print("| model | parameters | kMACs/pixel | encode s | decode s | device |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {label} | {params / 1e6:.2f} M | {macs / 1e3:.1f} | {times['encode_s']:.3f} | "
+          f"{times['decode_s']:.3f} | {args.device}, {width}×{height} |")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from .evaluate.demo import run_demo
 
@@ -327,6 +357,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--anchor", required=True, help="name of one of the results, or a results file")
     p.add_argument("-o", "--output", help="write the markdown here too")
     p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("profile", help="parameters, MACs per pixel, encode/decode time (768×512)")
+    p.add_argument("model", help="shipped model id or architecture name (untrained, default size)")
+    p.add_argument("--config", help='architecture size as JSON, e.g. \'{"n": 64}\'')
+    p.add_argument("--size", type=int, nargs=2, default=[512, 768], metavar=("HEIGHT", "WIDTH"))
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(run=cmd_profile)
 
     p = sub.add_parser("demo", help="compress a built-in image and compare with JPEG")
     p.add_argument("image", nargs="?", help="another image to use instead")

@@ -1,9 +1,12 @@
 """Learned codecs, one per file, registered by name (see :mod:`.registry`)."""
 from .base import CodedLatents, LearnedCodec
+from .channel_autoregressive import ChannelAutoregressiveCodec
 from .factorized import FactorizedCodec
 from .hyperprior import HyperpriorCodec
 from .mean_scale import MeanScaleHyperpriorCodec
-from .registry import architectures, canonical_name, create
+from .registry import architecture_class, architectures, canonical_name, create
+from .tcm import TCMCodec
 
 __all__ = ["CodedLatents", "LearnedCodec", "FactorizedCodec", "HyperpriorCodec",
-           "MeanScaleHyperpriorCodec", "architectures", "canonical_name", "create"]
+           "MeanScaleHyperpriorCodec", "ChannelAutoregressiveCodec", "TCMCodec",
+           "architecture_class", "architectures", "canonical_name", "create"]

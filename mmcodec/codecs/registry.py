@@ -34,6 +34,11 @@ def architectures() -> dict[str, list[str]]:
     return {n: sorted(a for a, c in _ALIASES.items() if c == n) for n in _ARCHITECTURES}
 
 
+def architecture_class(name: str) -> type[LearnedCodec]:
+    """The class registered under ``name`` (or an alias)."""
+    return _ARCHITECTURES[canonical_name(name)]
+
+
 def create(name: str, **config) -> LearnedCodec:
     """Instantiate an (untrained) codec by name or alias with the given configuration."""
     return _ARCHITECTURES[canonical_name(name)](**config)

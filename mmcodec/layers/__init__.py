@@ -6,3 +6,11 @@ __all__ = ["GDN", "LowerBound", "lower_bound"]
 from .convolutions import conv, deconv, gdn_analysis, gdn_synthesis
 
 __all__ += ["conv", "deconv", "gdn_analysis", "gdn_synthesis"]
+from .residual import ResidualBlock, ResidualBlockUpsample, ResidualBlockWithStride, conv1x1, conv3x3, subpel_conv3x3
+from .swatten import SWAtten
+from .swin import SwinBlockPair, SwinTransformerBlock
+from .tcm_block import TCMBlock
+from .window_attention import WindowAttention
+
+__all__ += ["ResidualBlock", "ResidualBlockUpsample", "ResidualBlockWithStride", "conv1x1", "conv3x3",
+            "subpel_conv3x3", "SWAtten", "SwinBlockPair", "SwinTransformerBlock", "TCMBlock", "WindowAttention"]

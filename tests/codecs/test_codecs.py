@@ -3,16 +3,21 @@ determinism, and the registry's names and aliases."""
 import pytest
 import torch
 
-from mmcodec.codecs import architectures, canonical_name, create
+from mmcodec.codecs import architecture_class, architectures, canonical_name, create
 from mmcodec.errors import ModelError
 
 SMALL = {"n": 16, "m": 24}
 NAMES = sorted(architectures())
 
 
+def small_config(name: str) -> dict:
+    """An architecture's own tiny configuration (``test_config``), else SMALL."""
+    return dict(getattr(architecture_class(name), "test_config", SMALL))
+
+
 def small_codec(name: str, **extra) -> torch.nn.Module:
     torch.manual_seed(0)
-    codec = create(name, **SMALL, **extra)
+    codec = create(name, **small_config(name), **extra)
     codec.update()
     return codec.eval()
 
@@ -28,7 +33,7 @@ def test_literature_aliases_resolve() -> None:
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("channels", [1, 3])
 def test_forward_shapes_for_odd_sizes(name: str, channels: int) -> None:
-    codec = create(name, **SMALL, in_channels=channels).train()
+    codec = create(name, **small_config(name), in_channels=channels).train()
     x = torch.rand(2, channels, 37, 53)
     padded = codec.pad(x)
     assert padded.shape[-2] % codec.padding_multiple == 0 and padded.shape[-1] % codec.padding_multiple == 0

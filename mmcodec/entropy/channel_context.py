@@ -1,0 +1,180 @@
+"""Channel-wise autoregressive entropy model with latent residual prediction.
+
+Minnen & Singh, "Channel-wise autoregressive entropy models for learned image compression",
+arXiv 2007.08739, sec. 3-4 and fig. 2 (official code: tensorflow/compression, models/ms2020.py):
+the latent y is split along channels into S equal slices y_0 … y_{S-1}. Slice i is modelled as
+a Gaussian N(μ_i, σ_i²) ∗ U(-1/2, 1/2) whose parameters come from the hyper-synthesis outputs
+(one path for the means, one for the scales) concatenated with the already decoded slices
+ŷ_0 … ŷ_{k-1}, k = min(i, max_support_slices) (the *first* k slices, as the official code):
+
+    μ_i = cc_mean_i([h_mean_s(ẑ), ŷ_<k])        σ_i = cc_scale_i([h_scale_s(ẑ), ŷ_<k])
+
+The slice is coded as round(y_i − μ_i), and latent residual prediction (LRP, sec. 4) adds
+0.5·tanh(lrp_i([h_mean_s(ẑ), ŷ_<k, ŷ_i])) to the dequantised slice before it serves as context
+for later slices and as input to the synthesis. LIC-TCM (Liu, Sun, Katto, arXiv 2303.14978,
+sec. 3.3, fig. 3) puts a SWAtten module before every mean and scale transform
+(``make_attention``); the LRP input is then the attended mean support.
+
+Training: the rate uses the likelihood of y_i + U(-1/2, 1/2); the slice passed on is
+round(y_i − μ_i) + μ_i with a straight-through gradient (arXiv 2007.08739 sec. 3). Evaluation
+and coding use the rounded value; every parameter network runs on native kernels then
+(``layers/native.py``), so the decoder reproduces μ and σ bit for bit.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from ..layers.lower_bound import lower_bound
+from ..layers.native import native_kernels
+from .conditional import GaussianConditional
+from .factorized import FactorizedEntropyModel
+from .quantization import quantize, straight_through_round
+
+TransformFactory = Callable[[int, int], nn.Module]   # (in_channels, out_channels) -> module
+AttentionFactory = Callable[[int], nn.Module]         # channels -> module keeping the width
+
+
+class ScaleFromIndex(nn.Module):
+    """σ = exp(log σ_min + i·(log σ_max − log σ_min)/(levels − 1)) of a predicted scale index i.
+
+    The official ms2020 code predicts scale *indices* into tfc's LocationScaleIndexedEntropyModel
+    (64 levels in [0.11, 256]), clipped to [0, levels − 1] with bounds that let the gradient
+    push back inside. Coding then snaps σ to this package's scale table as usual.
+    """
+
+    def __init__(self, levels: int = 64, scale_min: float = 0.11, scale_max: float = 256.0) -> None:
+        super().__init__()
+        self.levels, self.scale_min, self.scale_max = levels, scale_min, scale_max
+        self.offset = math.log(scale_min)
+        self.factor = (math.log(scale_max) - math.log(scale_min)) / (levels - 1)
+
+    def forward(self, index: torch.Tensor) -> torch.Tensor:
+        index = -lower_bound(-lower_bound(index, 0.0), -(self.levels - 1.0))
+        return torch.exp(self.offset + self.factor * index)
+
+    def extra_repr(self) -> str:
+        return f"levels={self.levels}, scale_min={self.scale_min}, scale_max={self.scale_max}"
+
+
+def hyperlatent(z_model: FactorizedEntropyModel, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ẑ for the hyper-synthesis, likelihoods of z).
+
+    As both official implementations: the likelihoods come from z + U(-1/2, 1/2) in training,
+    while the hyper-synthesis always sees round(z − median) + median (straight-through gradient).
+    """
+    _, likelihoods = z_model(z)
+    medians = z_model.medians.detach().view(1, -1, 1, 1)
+    z_hat = straight_through_round(z, medians) if z_model.training else quantize(z, medians)
+    return z_hat, likelihoods
+
+
+class ChannelContextEntropyModel(nn.Module):
+    """Slice-wise conditional Gaussian model of y given the two hyper-synthesis outputs.
+
+    ``channels`` latent channels in ``num_slices`` slices; ``hyper_channels`` is the width of
+    each hyper-synthesis output; ``max_support_slices`` < 0 conditions on every previous slice.
+    ``make_transform(in, out)`` builds the mean, scale and LRP transforms, ``make_attention(c)``
+    (optional) the module applied to each mean / scale support first. ``scale_function``
+    (optional, e.g. :class:`ScaleFromIndex`) maps the scale transforms' output to σ; without
+    it the output is σ itself (lower-bounded by the Gaussian model), as CompressAI-style code.
+    """
+
+    def __init__(self, channels: int, num_slices: int, hyper_channels: int, make_transform: TransformFactory,
+                 max_support_slices: int = -1, make_attention: AttentionFactory | None = None,
+                 scale_function: nn.Module | None = None) -> None:
+        super().__init__()
+        if channels % num_slices:
+            raise ValueError(f"{channels} latent channels do not split into {num_slices} equal slices")
+        self.channels, self.num_slices, self.max_support_slices = channels, num_slices, max_support_slices
+        self.slice_channels = s = channels // num_slices
+        support = [hyper_channels + s * self.support_count(i) for i in range(num_slices)]
+        self.cc_mean_transforms = nn.ModuleList(make_transform(c, s) for c in support)
+        self.cc_scale_transforms = nn.ModuleList(make_transform(c, s) for c in support)
+        self.lrp_transforms = nn.ModuleList(make_transform(c + s, s) for c in support)
+        self.atten_mean = self.atten_scale = None
+        if make_attention is not None:
+            self.atten_mean = nn.ModuleList(make_attention(c) for c in support)
+            self.atten_scale = nn.ModuleList(make_attention(c) for c in support)
+        self.scale_function = scale_function
+        self.gaussian_conditional = GaussianConditional()
+
+    def support_count(self, index: int) -> int:
+        """How many decoded slices condition slice ``index``."""
+        return index if self.max_support_slices < 0 else min(index, self.max_support_slices)
+
+    def _kernels(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext() if self.training else native_kernels()
+
+    # ---- per-slice networks -----------------------------------------------------------------
+    def slice_parameters(self, index: int, latent_means: torch.Tensor, latent_scales: torch.Tensor,
+                         decoded: list[torch.Tensor], shape: tuple[int, int]
+                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(μ, σ, mean support) of slice ``index`` given the previously decoded slices."""
+        context = decoded[:self.support_count(index)]
+        mean_support = torch.cat([latent_means, *context], dim=1)
+        scale_support = torch.cat([latent_scales, *context], dim=1)
+        if self.atten_mean is not None:
+            mean_support = self.atten_mean[index](mean_support)
+            scale_support = self.atten_scale[index](scale_support)
+        h, w = shape
+        mu = self.cc_mean_transforms[index](mean_support)[..., :h, :w]
+        scale = self.cc_scale_transforms[index](scale_support)[..., :h, :w]
+        if self.scale_function is not None:
+            scale = self.scale_function(scale)
+        return mu, scale, mean_support
+
+    def residual_prediction(self, index: int, mean_support: torch.Tensor, y_hat_slice: torch.Tensor) -> torch.Tensor:
+        """ŷ_i + 0.5·tanh(lrp_i([mean support, ŷ_i])) (LRP, arXiv 2007.08739 sec. 4)."""
+        lrp = self.lrp_transforms[index](torch.cat([mean_support, y_hat_slice], dim=1))
+        return y_hat_slice + 0.5 * torch.tanh(lrp)
+
+    # ---- training / evaluation ----------------------------------------------------------------
+    def forward(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(ŷ for the synthesis, likelihoods of y)."""
+        shape = tuple(y.shape[-2:])
+        decoded, likelihoods = [], []
+        with self._kernels():
+            for index, y_slice in enumerate(y.chunk(self.num_slices, dim=1)):
+                mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
+                y_hat_slice, slice_likelihoods = self.gaussian_conditional(y_slice, scale, mu, straight_through=True)
+                likelihoods.append(slice_likelihoods)
+                decoded.append(self.residual_prediction(index, mean_support, y_hat_slice))
+        return torch.cat(decoded, dim=1), torch.cat(likelihoods, dim=1)
+
+    # ---- coding -----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def compress(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                 ) -> tuple[list[bytes], torch.Tensor, torch.Tensor]:
+        """One stream per slice, in order; returns (streams, ŷ after LRP, integer residuals)."""
+        shape = tuple(y.shape[-2:])
+        streams, decoded, residuals = [], [], []
+        with native_kernels():
+            for index, y_slice in enumerate(y.chunk(self.num_slices, dim=1)):
+                mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
+                data, y_hat_slice = self.gaussian_conditional.compress(y_slice.cpu(), scale.cpu(), mu.cpu())
+                streams.append(data)
+                residuals.append(torch.round(y_slice.cpu() - mu.cpu()))
+                decoded.append(self.residual_prediction(index, mean_support, y_hat_slice.to(y.device)))
+        return streams, torch.cat(decoded, dim=1), torch.cat(residuals, dim=1)
+
+    @torch.no_grad()
+    def decompress(self, streams: list[bytes], latent_means: torch.Tensor, latent_scales: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decode the slices in order; returns (ŷ after LRP, integer residuals)."""
+        if len(streams) != self.num_slices:
+            raise ValueError(f"expected {self.num_slices} slice streams, got {len(streams)}")
+        shape = tuple(latent_means.shape[-2:])
+        decoded, residuals = [], []
+        with native_kernels():
+            for index, data in enumerate(streams):
+                mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
+                y_hat_slice = self.gaussian_conditional.decompress(data, scale.cpu(), mu.cpu())
+                residuals.append(torch.round(y_hat_slice - mu.cpu()))
+                decoded.append(self.residual_prediction(index, mean_support, y_hat_slice.to(latent_means.device)))
+        return torch.cat(decoded, dim=1), torch.cat(residuals, dim=1)

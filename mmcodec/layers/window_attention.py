@@ -1,0 +1,115 @@
+"""Window multi-head self-attention (W-MSA) and its shifted-window form (SW-MSA).
+
+The attention of the SwinT branch of the TCM block of LIC-TCM: Liu, Sun, Katto, "Learned Image
+Compression with Mixed Transformer-CNN Architectures", arXiv 2303.14978, sec. 3.2 and fig. 2
+(right: "W-MSA" in stage I, "SW-MSA" in stage II), which takes it from Swin Transformer (Liu et
+al., arXiv 2103.14030, sec. 3.2, eq. 4):
+
+    Attention(Q, K, V) = SoftMax(Q Kᵀ / √d + B) V
+
+evaluated independently inside non-overlapping M × M windows, with B an M² × M² relative
+position bias gathered from a learned (2M − 1) × (2M − 1) table per head. The shifted form rolls
+the map by ⌊M/2⌋ pixels up and left before partitioning (and back afterwards), and masks the
+query/key pairs of a window that come from different regions of the unrolled map, so that no
+token attends across the wrap-around (arXiv 2103.14030, fig. 4).
+
+Parameter names follow the official LIC-TCM code (``WMSA``: ``embedding_layer``, ``linear``,
+``relative_position_params`` of shape (heads, 2M − 1, 2M − 1)), so its weights map one to one.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def window_partition(x: torch.Tensor, window: int) -> torch.Tensor:
+    """(B, H, W, C) → (B, windows, window², C), windows in raster order, tokens in raster order."""
+    b, h, w, c = x.shape
+    x = x.view(b, h // window, window, w // window, window, c).permute(0, 1, 3, 2, 4, 5)
+    return x.reshape(b, (h // window) * (w // window), window * window, c)
+
+
+def window_merge(x: torch.Tensor, window: int, height: int, width: int) -> torch.Tensor:
+    """Inverse of :func:`window_partition`: (B, windows, window², C) → (B, H, W, C)."""
+    b, _, _, c = x.shape
+    x = x.view(b, height // window, width // window, window, window, c).permute(0, 1, 3, 2, 4, 5)
+    return x.reshape(b, height, width, c)
+
+
+def relative_position_index(window: int) -> torch.Tensor:
+    """(window², window², 2) offsets (Δrow, Δcol) + window − 1 into the (2M−1)² bias table."""
+    rows, cols = torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")
+    coords = torch.stack([rows.flatten(), cols.flatten()], dim=-1)  # token p → (row, col)
+    return coords[:, None, :] - coords[None, :, :] + window - 1
+
+
+def shifted_window_mask(row_windows: int, col_windows: int, window: int, shift: int,
+                        device: torch.device | None = None) -> torch.Tensor:
+    """(windows, window², window²) boolean mask, True where a query may NOT see a key.
+
+    After rolling by ``shift``, only the last row and the last column of windows hold pixels
+    from two regions: the first ``window − shift`` rows (columns) of such a window come from the
+    bottom (right) of the map and the others from its top (left) (as the official code).
+    """
+    mask = torch.zeros(row_windows, col_windows, window, window, window, window, dtype=torch.bool,
+                       device=device)
+    s = window - shift
+    mask[-1, :, :s, :, s:, :] = True
+    mask[-1, :, s:, :, :s, :] = True
+    mask[:, -1, :, :s, :, s:] = True
+    mask[:, -1, :, s:, :, :s] = True
+    return mask.reshape(row_windows * col_windows, window * window, window * window)
+
+
+class WindowAttention(nn.Module):
+    """W-MSA (``shifted=False``) or SW-MSA (``shifted=True``) on a (B, H, W, C) map.
+
+    ``dim // head_dim`` heads of width ``head_dim``; H and W must be multiples of ``window``.
+    """
+
+    def __init__(self, dim: int, head_dim: int, window: int, shifted: bool = False,
+                 out_dim: int | None = None) -> None:
+        super().__init__()
+        if dim % head_dim:
+            raise ValueError(f"attention width {dim} is not a multiple of the head width {head_dim}")
+        self.dim, self.head_dim, self.window, self.shifted = dim, head_dim, window, shifted
+        self.heads = dim // head_dim
+        self.scale = head_dim ** -0.5
+        self.embedding_layer = nn.Linear(dim, 3 * dim)
+        self.linear = nn.Linear(dim, out_dim or dim)
+        table = torch.zeros(self.heads, 2 * window - 1, 2 * window - 1)
+        nn.init.trunc_normal_(table, std=0.02)
+        self.relative_position_params = nn.Parameter(table)
+        self.register_buffer("position_index", relative_position_index(window), persistent=False)
+
+    def relative_bias(self) -> torch.Tensor:
+        """B for every head: (heads, window², window²)."""
+        index = self.position_index
+        return self.relative_position_params[:, index[..., 0], index[..., 1]]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, h, w, _ = x.shape
+        m = self.window
+        if h % m or w % m:
+            raise ValueError(f"a {h}×{w} map is not a whole number of {m}×{m} windows")
+        shift = m // 2
+        if self.shifted:
+            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
+        tokens = window_partition(x, m)                                   # (B, nW, P, C)
+        nw, p = tokens.shape[1], tokens.shape[2]
+        qkv = self.embedding_layer(tokens).view(b, nw, p, 3 * self.heads, self.head_dim)
+        q, k, v = qkv.permute(3, 0, 1, 2, 4).chunk(3, dim=0)              # (heads, B, nW, P, d) each
+        sim = torch.matmul(q, k.transpose(-1, -2)) * self.scale
+        sim = sim + self.relative_bias()[:, None, None]
+        if self.shifted:
+            mask = shifted_window_mask(h // m, w // m, m, shift, x.device)
+            sim = sim.masked_fill(mask, float("-inf"))
+        out = torch.matmul(sim.softmax(dim=-1), v)                         # (heads, B, nW, P, d)
+        out = out.permute(1, 2, 3, 0, 4).reshape(b, nw, p, self.heads * self.head_dim)
+        out = window_merge(self.linear(out), m, h, w)
+        if self.shifted:
+            out = torch.roll(out, shifts=(shift, shift), dims=(1, 2))
+        return out
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, heads={self.heads}, window={self.window}, shifted={self.shifted}"
