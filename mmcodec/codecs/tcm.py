@@ -77,7 +77,8 @@ class TCMCodec(ChannelConditionalCodec):
     """LIC-TCM with ``n`` = N (half the width of the TCM blocks) and ``m`` = M latent channels."""
 
     sizes: ClassVar[dict] = {"small": 64, "medium": 96, "large": 128}
-    cpu_config: ClassVar[dict] = {"n": 32, "m": 128, "num_slices": 4, "z_channels": 64, "attention_dim": 32, "cc_hidden": (96, 64)}
+    cpu_config: ClassVar[dict] = {"n": 32, "m": 128, "num_slices": 4, "z_channels": 64, "attention_dim": 32,
+                                  "cc_hidden": (96, 64)}
     # tiny model for the generic codec tests: windows 4 / 2 give a padding multiple of 64
     test_config: ClassVar[dict] = {"n": 16, "m": 16, "num_slices": 2, "z_channels": 16, "head_dim": (8, 8, 8, 8, 8, 8),
                    "hyper_head_dim": 8, "window": 4, "hyper_window": 2, "attention_dim": 16, "attention_head_dim": 8,

@@ -4,5 +4,5 @@ from .conditional import GaussianConditional, LaplaceConditional
 from .factorized import FactorizedEntropyModel
 from .mixture import GaussianMixtureConditional
 
-__all__ = ["ChannelContextEntropyModel", "ScaleFromIndex", "FactorizedEntropyModel", "GaussianConditional", "LaplaceConditional",
-           "GaussianMixtureConditional"]
+__all__ = ["ChannelContextEntropyModel", "ScaleFromIndex", "FactorizedEntropyModel", "GaussianConditional",
+           "LaplaceConditional", "GaussianMixtureConditional"]
