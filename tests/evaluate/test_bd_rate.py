@@ -77,3 +77,17 @@ def test_published_kodak_curves_rank_as_published() -> None:
     for method in ("pchip", "polynomial"):  # the two fits agree closely on dense, smooth curves
         a = bd_rate(bpg["bpp"], bpg["psnr-rgb"], vtm["bpp"], vtm["psnr-rgb"], method)
         assert math.isclose(a, vtm_vs_bpg, abs_tol=1.5)
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="needs ../shared/reference-results")
+@pytest.mark.parametrize("name,expected", [
+    ("compressai-bmshj2018-hyperprior_mse_cpu.json", 30.486254472736917),
+    ("compressai-mbt2018_mse_cpu.json", 11.020308775602295),
+    ("bpg_444_x265_ycbcr.json", 21.987213227382284),
+    ("jpeg2000.json", 97.97386792243981),
+])
+def test_published_curves_against_an_independent_implementation(name, expected) -> None:
+    """Expected values: BD-rate vs VTM computed once with SciPy's PchipInterpolator.integrate
+    (log10 rate as a function of PSNR over the common PSNR range), the usual reference code."""
+    vtm, other = load("vtm.json"), load(name)
+    assert bd_rate(vtm["bpp"], vtm["psnr-rgb"], other["bpp"], other["psnr-rgb"]) == pytest.approx(expected, abs=1e-9)
