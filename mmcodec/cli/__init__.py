@@ -1,0 +1,126 @@
+"""Command line: ``mmcodec compress | decompress | info | models | eval | train | export | plot |
+report | anchors | profile | demo``.
+
+Every failure prints one line ``mmcodec: error: ...`` on stderr and exits with status 2 (1 for
+an unexpected internal error); outputs are written to a temporary file and renamed, so an
+interrupted or failed command never leaves a half-written file.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from ..errors import MmcodecError
+from .coding import cmd_compress, cmd_decompress, cmd_demo, cmd_info, cmd_models
+from .files import default_kodak
+from .research import cmd_anchors, cmd_eval, cmd_plot, cmd_profile, cmd_report
+from .training import cmd_export, cmd_train
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mmcodec", description="Learned multimodal compression.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def model_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", help="model id, architecture name/alias, or a .safetensors file")
+        p.add_argument("--quality", type=int, help="quality index of the architecture (1 = lowest rate)")
+        p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
+
+    p = sub.add_parser("compress", help="compress images to .mmc files")
+    p.add_argument("inputs", nargs="+", help="image files, folders or globs")
+    p.add_argument("-o", "--output", help="output file (one input) or folder (several)")
+    model_options(p)
+    p.set_defaults(run=cmd_compress)
+
+    p = sub.add_parser("decompress", help="decompress .mmc files to PNG")
+    p.add_argument("inputs", nargs="+", help=".mmc files, folders or globs")
+    p.add_argument("-o", "--output", help="output file (one modality) or folder")
+    p.add_argument("--model", help="weights to decode with (.safetensors) if not shipped")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(run=cmd_decompress)
+
+    p = sub.add_parser("info", help="show the header and streams of an .mmc file")
+    p.add_argument("file")
+    p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("models", help="list shipped models and architectures")
+    p.set_defaults(run=cmd_models)
+
+    p = sub.add_parser("eval", help="real compress/decompress of a folder: bpp, PSNR, MS-SSIM, times")
+    p.add_argument("--data", default=str(default_kodak()),
+                   help="folder of images (default: Kodak in $MMCODEC_DATASETS or ../shared/datasets)")
+    p.add_argument("-o", "--output", help="results JSON (CompressAI schema, plus per-image rows)")
+    model_options(p)
+    p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("train", help="train or resume a run (torchrun for several GPUs / nodes)")
+    p.add_argument("--config", required=True, help="YAML or JSON training config (see configs/)")
+    p.add_argument("--run-dir", help="override the config's run folder")
+    p.add_argument("--steps", type=int, help="override the total number of steps")
+    p.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this long")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("export", help="turn a training run into a zoo entry (+ Kodak results and card)")
+    p.add_argument("run_dir")
+    p.add_argument("--model-id", required=True)
+    p.add_argument("--quality", type=int, required=True)
+    p.add_argument("--hardware", default="unknown", help="where it was trained, for the model card")
+    p.add_argument("--kodak", help="Kodak folder: measure the exported model and write its card")
+    p.add_argument("-o", "--output", help="weights folder (default: the package's zoo)")
+    p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("anchors", help="quality sweeps of classical codecs on a folder (results JSONs)")
+    p.add_argument("--data", default=str(default_kodak()), help="folder of 8-bit images (default: Kodak)")
+    p.add_argument("-o", "--output", default="anchors", help="folder for <codec>.json")
+    p.add_argument("--codecs", nargs="+", default=["jpeg", "webp", "jpeg2000", "jpegxl", "avif", "hevc"])
+    p.set_defaults(run=cmd_anchors)
+
+    p = sub.add_parser("plot", help="RD curves (PSNR and MS-SSIM dB vs bpp) of result JSONs to PNG")
+    p.add_argument("results", nargs="+", help="results JSON files (CompressAI schema)")
+    p.add_argument("-o", "--output", default="rd.png")
+    p.add_argument("--title", default="Kodak")
+    p.set_defaults(run=cmd_plot)
+
+    p = sub.add_parser("report", help="markdown table of BD-rates of every result vs an anchor")
+    p.add_argument("results", nargs="+", help="results JSON files (CompressAI schema)")
+    p.add_argument("--anchor", required=True, help="name of one of the results, or a results file")
+    p.add_argument("-o", "--output", help="write the markdown here too")
+    p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("profile", help="parameters, MACs per pixel, encode/decode time (768×512)")
+    p.add_argument("model", help="shipped model id or architecture name (untrained, default size)")
+    p.add_argument("--config", help='architecture size as JSON, e.g. \'{"n": 64}\'')
+    p.add_argument("--size", type=int, nargs=2, default=[512, 768], metavar=("HEIGHT", "WIDTH"))
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(run=cmd_profile)
+
+    p = sub.add_parser("demo", help="compress a built-in image and compare with JPEG")
+    p.add_argument("image", nargs="?", help="another image to use instead")
+    model_options(p)
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except MmcodecError as exc:
+        print(f"mmcodec: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mmcodec: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("mmcodec: error: out of memory", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one line, never a traceback
+        print(f"mmcodec: internal error: {exc.__class__.__name__}: {exc}".replace("\n", " "), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Commands that code files: compress, decompress, info, models, demo."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .files import atomic_write, expand_inputs, progress_bar, read_input
+
+DEMO_IMAGE = Path(__file__).resolve().parent.parent / "assets" / "astronaut.png"
+
+
+def cmd_compress(args: argparse.Namespace) -> None:
+    from .. import api
+    from ..modalities.image import IMAGE_SUFFIXES
+
+    files, many = expand_inputs(args.inputs, IMAGE_SUFFIXES)
+    out_dir = Path(args.output) if (many and args.output) else None
+    for path in progress_bar(files, many, "compress"):
+        target = (out_dir / (path.stem + ".mmc")) if out_dir else Path(args.output or path.with_suffix(".mmc"))
+        image = api.read_image(path)
+        data = api.compress(image, model=args.model, quality=args.quality, device=args.device)
+        atomic_write(target, lambda tmp: tmp.write_bytes(data))
+        if not many:
+            bpp = 8 * len(data) / (image.height * image.width)
+            print(f"{path} -> {target}: {len(data)} bytes, {bpp:.4f} bpp")
+
+
+def cmd_decompress(args: argparse.Namespace) -> None:
+    from .. import api
+    from ..container import read_header
+    from ..modalities.image import Image, write_image
+
+    files, many = expand_inputs(args.inputs, {".mmc"})
+    out_dir = Path(args.output) if (many and args.output) else None
+    for path in progress_bar(files, many, "decompress"):
+        data = read_input(path)
+        decoded = api.decompress(data, device=args.device, model=args.model)
+        bit_depths = {m.name: m.bit_depth for m in read_header(data).modalities}
+        for name, pixels in decoded.items():
+            if out_dir:
+                target = out_dir / (path.stem + ("" if len(decoded) == 1 else f".{name}") + ".png")
+            elif args.output and len(decoded) == 1:
+                target = Path(args.output)
+            elif args.output:
+                target = Path(args.output) / f"{path.stem}.{name}.png"
+            else:
+                target = path.with_suffix(".png" if len(decoded) == 1 else f".{name}.png")
+            image = Image(pixels, bit_depths[name])
+            atomic_write(target, lambda tmp: write_image(tmp, image))
+            if not many:
+                print(f"{path} -> {target}")
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    from ..container import read_mmc
+
+    data = read_input(Path(args.file))
+    mmc = read_mmc(data)
+    print(f"file: {args.file} ({len(data)} bytes)")
+    print(f"model: {mmc.model_id} (version {mmc.model_version}, weights {mmc.weights_digest})")
+    print(f"latent digest: {mmc.latent_digest}")
+    for m in mmc.modalities:
+        unit = f", unit {m.unit}" if m.unit else ""
+        bpp = 8 * len(data) / (m.height * m.width)
+        print(f"modality {m.name}: {m.kind} {m.width}x{m.height}x{m.channels} {m.dtype} "
+              f"({m.bit_depth}-bit{unit}), padded to {m.padded_width}x{m.padded_height}; file {bpp:.4f} bpp")
+    for s, payload in mmc.streams:
+        deps = f", needs {', '.join(s.depends_on)}" if s.depends_on else ""
+        print(f"stream {s.name}: {len(payload)} bytes, latent shape {list(s.shape)}{deps}")
+
+
+def cmd_models(args: argparse.Namespace) -> None:
+    from ..codecs import architectures
+    from ..zoo import DEFAULT_MODEL, list_models
+
+    print("shipped models:")
+    for e in list_models():
+        mark = "  (default)" if e.model_id == DEFAULT_MODEL else ""
+        print(f"  {e.model_id}: {e.architecture} {e.config}, quality {e.quality}, "
+              f"{e.metric} λ={e.lmbda}, weights {e.digest}{mark}")
+    print("architectures (aliases):")
+    for name, aliases in sorted(architectures().items()):
+        print(f"  {name}" + (f" ({', '.join(aliases)})" if aliases else ""))
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from ..evaluate.demo import run_demo
+
+    run_demo(Path(args.image) if args.image else DEMO_IMAGE, model=args.model, quality=args.quality,
+             device=args.device)

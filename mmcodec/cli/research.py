@@ -1,0 +1,108 @@
+"""Commands for measuring codecs: eval, anchors, plot, report, profile."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+from .files import atomic_write, expand_inputs
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    import json
+
+    from ..evaluate.evaluate import evaluate_folder
+    from ..zoo import find_entry
+
+    folder = Path(args.data)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of images")
+    entry = find_entry(args.model, args.quality)
+    result = evaluate_folder(entry, folder, device=args.device, progress=True)
+    result["command"] = "mmcodec eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "mmcodec eval"
+    means = {k: v[0] for k, v in result["results"].items()}
+    print(f"{entry.model_id}: {means['bpp']:.4f} bpp (model estimate {means['estimated_bpp']:.4f}), "
+          f"PSNR {means['psnr-rgb']:.2f} dB, MS-SSIM {means.get('ms-ssim-rgb', float('nan')):.4f}, "
+          f"encode {means['encoding_time']:.2f} s, decode {means['decoding_time']:.2f} s per image")
+    if args.output:
+        text = json.dumps(result, indent=2) + "\n"
+        atomic_write(Path(args.output), lambda tmp: tmp.write_text(text))
+
+
+def cmd_anchors(args: argparse.Namespace) -> None:
+    import json
+
+    from ..evaluate.anchors import ANCHORS, run_anchor
+    from ..modalities.image import IMAGE_SUFFIXES, read_image
+
+    unknown = [n for n in args.codecs if n not in ANCHORS]
+    if unknown:
+        raise InputError(f"unknown anchor(s) {', '.join(unknown)} (known: {', '.join(ANCHORS)})")
+    files, _ = expand_inputs([args.data], IMAGE_SUFFIXES)
+    images = [read_image(p, channels=3).pixels for p in files]
+    if any(i.dtype != "uint8" for i in images):
+        raise InputError("anchors sweep 8-bit RGB images only")
+    out = Path(args.output)
+    for name in args.codecs:
+        result = run_anchor(ANCHORS[name], images, progress=True)
+        text = json.dumps(result, indent=2) + "\n"
+        atomic_write(out / f"{name}.json", lambda tmp: tmp.write_text(text))
+        best = max(result["results"]["psnr-rgb"])
+        print(f"{name}: {len(result['results']['bpp'])} points, {min(result['results']['bpp']):.3f}–"
+              f"{max(result['results']['bpp']):.3f} bpp, up to {best:.2f} dB -> {out / (name + '.json')}")
+
+
+def cmd_plot(args: argparse.Namespace) -> None:
+    from ..evaluate.plot import plot_curves
+    from ..evaluate.results import load_curve
+
+    curves = [load_curve(p) for p in args.results]
+    print(f"plot: {plot_curves(curves, Path(args.output), args.title)}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from ..evaluate.report import bd_table
+    from ..evaluate.results import load_curve
+
+    curves = [load_curve(p) for p in args.results]
+    anchor = next((c for c in curves if c.name == args.anchor), None)
+    if anchor is None:
+        anchor_path = Path(args.anchor)
+        if not anchor_path.is_file():
+            raise InputError(f"anchor '{args.anchor}' is neither one of the results nor a results file")
+        anchor = load_curve(anchor_path)
+    text = "\n".join(bd_table(curves, anchor)) + "\n"
+    if args.output:
+        atomic_write(Path(args.output), lambda tmp: tmp.write_text(text))
+    print(text, end="")
+
+
+def cmd_profile(args: argparse.Namespace) -> None:
+    import json
+
+    from ..codecs import create
+    from ..errors import ModelError
+    from ..evaluate.profile import count_parameters, macs_per_pixel, time_coding
+    from ..zoo import find_entry, load_model
+
+    if args.config:
+        try:
+            config = json.loads(args.config)
+            codec, label = create(args.model, **config), f"{args.model} {config} (untrained)"
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"invalid --config for {args.model}: {exc}") from None
+    else:
+        try:
+            entry = find_entry(args.model)
+            codec, label = load_model(entry, args.device), entry.model_id
+        except ModelError:
+            codec, label = create(args.model), f"{args.model} (default size, untrained)"
+    height, width = args.size
+    params = count_parameters(codec)
+    macs = macs_per_pixel(codec, 256, 256)
+    times = time_coding(codec, height, width, args.device, repeats=args.repeats)
+    print("| model | parameters | kMACs/pixel | encode s | decode s | device |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {label} | {params / 1e6:.2f} M | {macs / 1e3:.1f} | {times['encode_s']:.3f} | "
+          f"{times['decode_s']:.3f} | {args.device}, {width}×{height} |")

@@ -1,0 +1,42 @@
+"""Commands for training: train, export."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from ..train.config import load_config
+    from ..train.trainer import train
+
+    config = load_config(args.config, run_dir=args.run_dir, steps=args.steps, max_minutes=args.max_minutes)
+    try:
+        print(f"checkpoint: {train(config)}")
+    except KeyboardInterrupt:
+        print(f"interrupted; checkpoint saved in {config.run_dir}", file=sys.stderr)
+        raise
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from ..errors import ModelError
+    from ..train.export import export_run, write_card
+    from ..zoo import WEIGHTS_DIR
+
+    run = Path(args.run_dir)
+    if not (run / "checkpoint.safetensors").is_file():
+        raise ModelError(f"{run}: no checkpoint.safetensors (not a training run folder)")
+    weights_dir = Path(args.output) if args.output else WEIGHTS_DIR
+    entry = export_run(run, args.model_id, args.quality, weights_dir)
+    print(f"weights: {entry.path} (digest {entry.digest})")
+    if args.kodak:
+        import json
+
+        from ..evaluate.evaluate import evaluate_folder
+
+        results = evaluate_folder(entry, Path(args.kodak), progress=True)
+        results["command"] = f"mmcodec eval --model {entry.model_id} --data {args.kodak}"
+        (run / "kodak.json").write_text(json.dumps(results, indent=2) + "\n")
+        card_dir = weights_dir.parent / "cards" if args.output else None
+        card = write_card(entry, run, results, args.hardware, *( [card_dir] if card_dir else []))
+        print(f"model card: {card}")
