@@ -28,7 +28,7 @@ def settle_quantiles(codec: LearnedCodec, max_steps: int = 20_000, tolerance: fl
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return float(codec.aux_loss())
+    return float(codec.aux_loss().detach())
 
 
 def export_run(run_dir: Path, model_id: str, quality: int, weights_dir: Path = WEIGHTS_DIR) -> ZooEntry:
