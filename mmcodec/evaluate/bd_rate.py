@@ -65,6 +65,33 @@ def _pchip_integral(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> float
     return total
 
 
+def _pchip_evaluate(x: np.ndarray, y: np.ndarray, at: float) -> float:
+    """The pchip interpolant through (x, y), x increasing, at a point inside [x0, xn]."""
+    d = _pchip_slopes(x, y)
+    k = int(np.clip(np.searchsorted(x, at, side="right") - 1, 0, x.size - 2))
+    h = x[k + 1] - x[k]
+    delta = (y[k + 1] - y[k]) / h
+    c2 = (3 * delta - 2 * d[k] - d[k + 1]) / h
+    c3 = (d[k] + d[k + 1] - 2 * delta) / h ** 2
+    t = at - x[k]
+    return float(y[k] + d[k] * t + c2 * t ** 2 + c3 * t ** 3)
+
+
+def point_deltas(anchor_rate: Sequence[float], anchor_quality: Sequence[float], rate: float,
+                 quality: float) -> tuple[float, float]:
+    """For a single (rate, quality) point: (quality gain over the anchor at that rate, in dB;
+    rate difference against the anchor at that quality, in percent), by pchip interpolation
+    of the anchor's curve. Raises ValueError outside the anchor's range."""
+    log_r, q = _prepare(anchor_rate, anchor_quality)
+    order_r, order_q = np.argsort(log_r), np.argsort(q)
+    lr = float(np.log10(rate))
+    if not (log_r.min() <= lr <= log_r.max() and q.min() <= quality <= q.max()):
+        raise ValueError("the point lies outside the anchor's curve")
+    gain = quality - _pchip_evaluate(log_r[order_r], q[order_r], lr)
+    anchor_rate_at_quality = 10 ** _pchip_evaluate(q[order_q], log_r[order_q], quality)
+    return gain, (rate / anchor_rate_at_quality - 1) * 100
+
+
 def _integral(x: np.ndarray, y: np.ndarray, lo: float, hi: float, method: Method) -> float:
     order = np.argsort(x)
     x, y = x[order], y[order]

@@ -15,11 +15,14 @@ def plot_curves(curves: list[Curve], output: Path, title: str = "Kodak") -> Path
     panels = [p for p in panels if any(len(getattr(c, p[1])) == len(c.bpp) for c in curves)]
     figure, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 5), squeeze=False)
     for axis, (label, field) in zip(axes[0], panels):
-        for curve in curves:
+        colours = plt.cm.tab20.colors
+        for index, curve in enumerate(curves):
             values = getattr(curve, field)
             if len(values) == len(curve.bpp) and values:
-                style = "-o" if len(values) > 1 else "o"
-                axis.plot(curve.bpp, values, style, markersize=3, label=curve.name)
+                ours = curve.name.startswith("mmcodec")  # our models stand out: black stars
+                axis.plot(curve.bpp, values, "-*" if ours else "-o", color="black" if ours else colours[index % 20],
+                          markersize=11 if ours else 3, linewidth=2 if ours else 1, label=curve.name,
+                          zorder=3 if ours else 2)
         axis.set_xlabel("bits per pixel")
         axis.set_ylabel(label)
         axis.set_title(f"{title}: {label.split(' ')[0]}")

@@ -1,7 +1,7 @@
 """Markdown table of BD-rate (and BD-PSNR) of every result against a chosen anchor."""
 from __future__ import annotations
 
-from .bd_rate import bd_psnr, bd_rate
+from .bd_rate import bd_psnr, bd_rate, point_deltas
 from .results import Curve
 
 
@@ -12,15 +12,34 @@ def _cell(function, anchor_rate, anchor_quality, test_rate, test_quality, unit: 
         return "n/a"
 
 
+def _point_row(curve: Curve, anchor: Curve, i: int) -> str:
+    """A single point: rate difference at equal PSNR and PSNR gain at equal rate (marked ¹)."""
+    try:
+        gain, rate = point_deltas(anchor.bpp, anchor.psnr, curve.bpp[i], curve.psnr[i])
+        psnr_cells = f"{rate:+.2f}% ¹ | {gain:+.2f} dB ¹"
+    except ValueError:
+        psnr_cells = "n/a | n/a"
+    try:
+        _, ssim_rate = point_deltas(anchor.bpp, anchor.ms_ssim_db, curve.bpp[i], curve.ms_ssim_db[i])
+        ssim_cell = f"{ssim_rate:+.2f}% ¹"
+    except (ValueError, IndexError):
+        ssim_cell = "n/a"
+    return f"| {curve.name} (point {i + 1}) | 1 | {curve.bpp[i]:.3f} | {psnr_cells} | {ssim_cell} |"
+
+
 def bd_table(curves: list[Curve], anchor: Curve) -> list[str]:
     """Rows: each curve; columns: BD-rate / BD-PSNR on PSNR, BD-rate on MS-SSIM (dB)."""
-    lines = [f"BD against **{anchor.name}** (pchip on log-rate; negative BD-rate = fewer bits):", "",
+    lines = [f"BD against **{anchor.name}** (pchip on log-rate; negative BD-rate = fewer bits; ¹ a single "
+             "point: rate difference at its PSNR and PSNR gain at its rate, against the interpolated anchor):", "",
              "| method | points | bpp range | BD-rate PSNR | BD-PSNR | BD-rate MS-SSIM |",
              "|---|---|---|---|---|---|"]
     for curve in curves:
         if curve.name == anchor.name:
             continue
         span = f"{min(curve.bpp):.3f}–{max(curve.bpp):.3f}" if curve.bpp else ""
+        if len(curve.bpp) < 4:  # too few points for BD: compare each point with the anchor's curve
+            lines += [_point_row(curve, anchor, i) for i in range(len(curve.bpp))]
+            continue
         psnr_rate = _cell(bd_rate, anchor.bpp, anchor.psnr, curve.bpp, curve.psnr, "%")
         psnr_gain = _cell(bd_psnr, anchor.bpp, anchor.psnr, curve.bpp, curve.psnr, " dB")
         ssim_rate = _cell(bd_rate, anchor.bpp, anchor.ms_ssim_db, curve.bpp, curve.ms_ssim_db, "%")

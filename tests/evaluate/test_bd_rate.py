@@ -91,3 +91,15 @@ def test_published_curves_against_an_independent_implementation(name, expected) 
     (log10 rate as a function of PSNR over the common PSNR range), the usual reference code."""
     vtm, other = load("vtm.json"), load(name)
     assert bd_rate(vtm["bpp"], vtm["psnr-rgb"], other["bpp"], other["psnr-rgb"]) == pytest.approx(expected, abs=1e-9)
+
+
+def test_point_deltas_on_a_curve() -> None:
+    from mmcodec.evaluate.bd_rate import point_deltas
+
+    rate = [0.1, 0.2, 0.4, 0.8]
+    psnr = [28.0, 30.0, 32.0, 34.0]  # 2 dB per doubling: linear in log-rate
+    gain, saving = point_deltas(rate, psnr, 0.2, 31.0)
+    assert gain == pytest.approx(1.0, abs=1e-9)
+    assert saving == pytest.approx((0.2 / (0.2 * 2 ** 0.5) - 1) * 100, abs=1e-6)
+    with pytest.raises(ValueError):
+        point_deltas(rate, psnr, 5.0, 31.0)
