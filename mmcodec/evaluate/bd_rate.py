@@ -45,6 +45,13 @@ def _pchip_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return d
 
 
+def _segment(x: np.ndarray, y: np.ndarray, d: np.ndarray, k: int) -> tuple[float, float, float, float]:
+    """Coefficients (c0, c1, c2, c3) of segment k as a cubic in t = x - x_k."""
+    h = x[k + 1] - x[k]
+    delta = (y[k + 1] - y[k]) / h
+    return y[k], d[k], (3 * delta - 2 * d[k] - d[k + 1]) / h, (d[k] + d[k + 1] - 2 * delta) / h ** 2
+
+
 def _pchip_integral(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> float:
     """∫_lo^hi of the pchip interpolant through (x, y), x increasing, lo/hi within [x0, xn]."""
     d = _pchip_slopes(x, y)
@@ -53,13 +60,10 @@ def _pchip_integral(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> float
         a, b = max(lo, x[k]), min(hi, x[k + 1])
         if a >= b:
             continue
-        h = x[k + 1] - x[k]
-        delta = (y[k + 1] - y[k]) / h
-        c2 = (3 * delta - 2 * d[k] - d[k + 1]) / h
-        c3 = (d[k] + d[k + 1] - 2 * delta) / h ** 2
+        c0, c1, c2, c3 = _segment(x, y, d, k)
 
         def primitive(t: float) -> float:
-            return y[k] * t + d[k] * t ** 2 / 2 + c2 * t ** 3 / 3 + c3 * t ** 4 / 4
+            return c0 * t + c1 * t ** 2 / 2 + c2 * t ** 3 / 3 + c3 * t ** 4 / 4
 
         total += primitive(b - x[k]) - primitive(a - x[k])
     return total
@@ -67,14 +71,10 @@ def _pchip_integral(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> float
 
 def _pchip_evaluate(x: np.ndarray, y: np.ndarray, at: float) -> float:
     """The pchip interpolant through (x, y), x increasing, at a point inside [x0, xn]."""
-    d = _pchip_slopes(x, y)
     k = int(np.clip(np.searchsorted(x, at, side="right") - 1, 0, x.size - 2))
-    h = x[k + 1] - x[k]
-    delta = (y[k + 1] - y[k]) / h
-    c2 = (3 * delta - 2 * d[k] - d[k + 1]) / h
-    c3 = (d[k] + d[k + 1] - 2 * delta) / h ** 2
+    c0, c1, c2, c3 = _segment(x, y, _pchip_slopes(x, y), k)
     t = at - x[k]
-    return float(y[k] + d[k] * t + c2 * t ** 2 + c3 * t ** 3)
+    return float(c0 + c1 * t + c2 * t ** 2 + c3 * t ** 3)
 
 
 def point_deltas(anchor_rate: Sequence[float], anchor_quality: Sequence[float], rate: float,
@@ -112,16 +112,21 @@ def _prepare(rate: Sequence[float], quality: Sequence[float]) -> tuple[np.ndarra
     return np.log10(r), q
 
 
+def _mean_gap(x_anchor: np.ndarray, y_anchor: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+              method: Method, axis: str) -> float:
+    """Mean of y_test - y_anchor over the x range both curves cover."""
+    lo, hi = max(x_anchor.min(), x_test.min()), min(x_anchor.max(), x_test.max())
+    if lo >= hi:
+        raise ValueError(f"the two curves do not overlap in {axis}")
+    return (_integral(x_test, y_test, lo, hi, method) - _integral(x_anchor, y_anchor, lo, hi, method)) / (hi - lo)
+
+
 def bd_rate(anchor_rate: Sequence[float], anchor_quality: Sequence[float], test_rate: Sequence[float],
             test_quality: Sequence[float], method: Method = "pchip") -> float:
     """Average rate difference of test vs anchor at equal quality, in percent."""
     log_ra, qa = _prepare(anchor_rate, anchor_quality)
     log_rt, qt = _prepare(test_rate, test_quality)
-    lo, hi = max(qa.min(), qt.min()), min(qa.max(), qt.max())
-    if lo >= hi:
-        raise ValueError("the two curves do not overlap in quality")
-    diff = (_integral(qt, log_rt, lo, hi, method) - _integral(qa, log_ra, lo, hi, method)) / (hi - lo)
-    return float((10 ** diff - 1) * 100)
+    return float((10 ** _mean_gap(qa, log_ra, qt, log_rt, method, "quality") - 1) * 100)
 
 
 def bd_psnr(anchor_rate: Sequence[float], anchor_quality: Sequence[float], test_rate: Sequence[float],
@@ -129,7 +134,4 @@ def bd_psnr(anchor_rate: Sequence[float], anchor_quality: Sequence[float], test_
     """Average quality difference of test vs anchor at equal rate, in dB (or the metric's unit)."""
     log_ra, qa = _prepare(anchor_rate, anchor_quality)
     log_rt, qt = _prepare(test_rate, test_quality)
-    lo, hi = max(log_ra.min(), log_rt.min()), min(log_ra.max(), log_rt.max())
-    if lo >= hi:
-        raise ValueError("the two curves do not overlap in rate")
-    return float((_integral(log_rt, qt, lo, hi, method) - _integral(log_ra, qa, lo, hi, method)) / (hi - lo))
+    return float(_mean_gap(log_ra, qa, log_rt, qt, method, "rate"))

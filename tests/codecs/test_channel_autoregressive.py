@@ -6,6 +6,8 @@ from mmcodec.codecs import canonical_name, create
 from mmcodec.codecs.channel_autoregressive import ChannelAutoregressiveCodec
 from mmcodec.entropy.channel_context import ScaleFromIndex
 
+from .threads import decompress_single_threaded
+
 TINY = ChannelAutoregressiveCodec.test_config     # n=16, m=40: 10 slices of 4
 
 
@@ -110,12 +112,7 @@ def test_slices_code_exactly_and_deterministically() -> None:
     x_hat, digest = codec.decompress(coded)
     assert digest == coded.digest
     torch.testing.assert_close(x_hat, codec(x)["x_hat"], atol=1e-5, rtol=0)
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        single, single_digest = codec.decompress(coded)
-    finally:
-        torch.set_num_threads(threads)
+    single, single_digest = decompress_single_threaded(codec, coded)
     assert torch.equal(single, x_hat) and single_digest == digest
 
 

@@ -8,6 +8,8 @@ from mmcodec.codecs.tcm import TCMCodec
 from mmcodec.layers.swatten import SWAtten
 from mmcodec.layers.tcm_block import TCMBlock
 
+from .threads import decompress_single_threaded
+
 TINY = TCMCodec.test_config     # n=16, m=16 in 2 slices, windows 4 / 2: padding multiple 64
 
 
@@ -103,10 +105,5 @@ def test_slices_code_exactly_and_deterministically() -> None:
     x_hat, digest = codec.decompress(coded)
     assert digest == coded.digest
     torch.testing.assert_close(x_hat, codec(x)["x_hat"], atol=1e-5, rtol=0)
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        single, single_digest = codec.decompress(coded)
-    finally:
-        torch.set_num_threads(threads)
+    single, single_digest = decompress_single_threaded(codec, coded)
     assert torch.equal(single, x_hat) and single_digest == digest
