@@ -101,7 +101,7 @@ def main() -> None:
     command = "python benchmarks/kodak_rd.py " + " ".join(sys.argv[1:])
     lines = [f"# Rate–distortion on {args.name} ({args.data.name}, real bitstreams)", "",
              f"Measured with `{command.strip()}` (CPU). Result JSONs: `docs/results/{args.name}/`.", ""]
-    for anchor_name in dict.fromkeys([args.anchor_for_bd, "anchor-webp", "anchor-hevc"]):
+    for anchor_name in dict.fromkeys([args.anchor_for_bd, "anchor-webp", "anchor-hevc", "anchor-jpeg"]):
         if anchor_name in by_stem:
             lines += bd_table(curves + published, by_stem[anchor_name]) + [""]
     if published:
