@@ -38,3 +38,13 @@ def test_resume_is_exact(tmp_path) -> None:
     log = (tmp_path / "resumed" / "log.csv").read_text().splitlines()
     assert log[0].startswith("step,loss,bpp")
     assert json.loads((tmp_path / "resumed" / "config.json").read_text())["steps"] == 5
+
+
+def test_worker_processes_feed_the_trainer(tmp_path) -> None:
+    make_data(tmp_path / "data")
+    config = TrainConfig(architecture="factorized", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
+                         run_dir=str(tmp_path / "workers"), crop=32, batch_size=2, steps=2, workers=2,
+                         validation_fraction=0.5, validate_every=1, log_every=1, progress=False)
+    train(config)
+    rows = (tmp_path / "workers" / "log.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[1].split(",")[-1] != ""  # two steps logged, with validation scores
