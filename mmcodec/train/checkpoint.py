@@ -62,3 +62,11 @@ def load_checkpoint(path: Path, model: torch.nn.Module, optimizers: dict[str, to
         _restore_optimizer(name, optimizer, tensors, meta)
     torch.set_rng_state(tensors["rng.torch"])
     return meta
+
+
+def load_model_weights(path: Path, model: torch.nn.Module) -> None:
+    """Model weights only, from a training checkpoint (``model.*`` keys) or a zoo file."""
+    tensors = load_file(str(path))
+    if any(k.startswith("model.") for k in tensors):
+        tensors = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})

@@ -34,6 +34,7 @@ class TrainConfig:
     threads: int | None = None
     seed: int = 0
     progress: bool = True
+    init_from: str | None = None         # start from these model weights (a checkpoint or zoo file)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

@@ -21,6 +21,7 @@ from ..errors import ModelError
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 CARDS_DIR = Path(__file__).parent / "cards"
 DEFAULT_MODEL = "mbt2018-mean-n64-mse-0.0067"
+MID_QUALITY = 3  # quality k is the k-th λ preset (MSE: 0.0025, 0.0035, 0.0067, 0.013, 0.025, 0.05)
 _META_PREFIX = "mmcodec."
 
 
@@ -96,8 +97,8 @@ def find_entry(model: str | None = None, quality: int | None = None) -> ZooEntry
     if not entries:
         what = f"'{model}'" if model else "any architecture"
         raise ModelError(f"no shipped weights for {what}" + (f" at quality {quality}" if quality else ""))
-    if quality is None:  # the middle quality of that architecture
-        return entries[len(entries) // 2]
+    if quality is None:  # the mid-rate model of that architecture (quality nearest MID_QUALITY)
+        return min(entries, key=lambda e: (abs(e.quality - MID_QUALITY), e.quality))
     return entries[0]
 
 

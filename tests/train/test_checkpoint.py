@@ -6,9 +6,10 @@ import torch
 
 from mmcodec.codecs import create
 from mmcodec.modalities.image import Image, write_image
+from mmcodec.train import distributed
 from mmcodec.train.checkpoint import load_checkpoint
 from mmcodec.train.config import TrainConfig
-from mmcodec.train.trainer import train
+from mmcodec.train.trainer import train, train_process
 
 
 def make_data(folder) -> None:
@@ -48,3 +49,15 @@ def test_worker_processes_feed_the_trainer(tmp_path) -> None:
     train(config)
     rows = (tmp_path / "workers" / "log.csv").read_text().splitlines()
     assert len(rows) == 3 and rows[1].split(",")[-1] != ""  # two steps logged, with validation scores
+
+
+def test_init_from_starts_a_new_run_from_other_weights(tmp_path) -> None:
+    make_data(tmp_path / "data")
+    first = run(tmp_path, "first", 2)
+    config = TrainConfig(architecture="mean-scale", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
+                         run_dir=str(tmp_path / "second"), crop=64, batch_size=2, steps=0, checkpoint_every=2,
+                         validation_fraction=0.0, progress=False,
+                         init_from=str(tmp_path / "first" / "checkpoint.safetensors"))
+    _, model = train_process(config, distributed.Distributed())
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, first[key]), key

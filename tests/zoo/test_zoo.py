@@ -19,6 +19,7 @@ def test_names_resolve() -> None:
     default = find_entry()
     assert find_entry(default.architecture, default.quality) == default
     assert find_entry("mbt2018-mean", default.quality) == default
+    assert find_entry("mbt2018-mean") == default  # no quality: the mid-rate model
     with pytest.raises(ModelError, match="unknown model"):
         find_entry("does-not-exist")
 
