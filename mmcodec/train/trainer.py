@@ -92,10 +92,10 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
     optimizers = {"main": torch.optim.Adam(main_params, lr=config.learning_rate),
                   "aux": torch.optim.Adam(aux_params, lr=config.aux_learning_rate)}
     train_paths, val_paths = split_paths(list_images(config.data), config.validation_fraction)
-    data = RandomCropImages(train_paths, crop=config.crop, length=1 << 30)
+    data = RandomCropImages(train_paths, crop=config.crop, length=1 << 30, channels=model.in_channels)
     loader = iter(torch.utils.data.DataLoader(data, batch_size=config.batch_size, num_workers=config.workers,
                                               persistent_workers=config.workers > 0))
-    val_crops = centre_crops(val_paths, config.crop) if context.is_main else []
+    val_crops = centre_crops(val_paths, config.crop, model.in_channels) if context.is_main else []
     # restored after the loader exists: creating its iterator draws from the RNG
     checkpoint = run / "checkpoint.safetensors"
     step, wall = 0, 0.0

@@ -22,10 +22,10 @@ def split_paths(paths: list[Path], fraction: float) -> tuple[list[Path], list[Pa
     return [p for p in paths if p not in held], validation
 
 
-def centre_crops(paths: list[Path], size: int) -> list[torch.Tensor]:
+def centre_crops(paths: list[Path], size: int, channels: int = 3) -> list[torch.Tensor]:
     crops = []
     for path in paths:
-        image = read_image(path, channels=3)
+        image = read_image(path, channels=channels)
         pixels = image.pixels
         h, w = pixels.shape[:2]
         top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)

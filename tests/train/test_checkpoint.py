@@ -41,9 +41,10 @@ def test_resume_is_exact(tmp_path) -> None:
     assert json.loads((tmp_path / "resumed" / "config.json").read_text())["steps"] == 5
 
 
-def test_worker_processes_feed_the_trainer(tmp_path) -> None:
+def test_worker_processes_feed_a_grey_model(tmp_path) -> None:
     make_data(tmp_path / "data")
-    config = TrainConfig(architecture="factorized", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
+    config = TrainConfig(architecture="factorized", model_config={"n": 8, "m": 12, "in_channels": 1},
+                         data=str(tmp_path / "data"),
                          run_dir=str(tmp_path / "workers"), crop=32, batch_size=2, steps=2, workers=2,
                          validation_fraction=0.5, validate_every=1, log_every=1, progress=False)
     train(config)
