@@ -6,7 +6,7 @@ from mmcodec.codecs import canonical_name, create
 from mmcodec.codecs.channel_autoregressive import ChannelAutoregressiveCodec
 from mmcodec.entropy.channel_context import ScaleFromIndex
 
-from .threads import decompress_single_threaded
+from .coding_checks import assert_exact_deterministic_round_trip
 
 TINY = ChannelAutoregressiveCodec.test_config     # n=16, m=40: 10 slices of 4
 
@@ -108,12 +108,7 @@ def test_slices_code_exactly_and_deterministically() -> None:
     coded = codec.compress(x)
     assert len(coded.streams) == 11 and set(coded.shapes) == set(codec.latent_shapes(64, 64))
     assert coded.dependencies["y0"] == ["z"] and coded.dependencies["y9"] == ["z", "y0", "y1", "y2", "y3", "y4"]
-    assert codec.compress(x).streams == coded.streams
-    x_hat, digest = codec.decompress(coded)
-    assert digest == coded.digest
-    torch.testing.assert_close(x_hat, codec(x)["x_hat"], atol=1e-5, rtol=0)
-    single, single_digest = decompress_single_threaded(codec, coded)
-    assert torch.equal(single, x_hat) and single_digest == digest
+    assert_exact_deterministic_round_trip(codec, x, coded)
 
 
 @pytest.mark.parametrize("parameterization", ["direct"])

@@ -6,7 +6,7 @@ import torch
 from mmcodec.codecs import architecture_class, architectures, canonical_name, create
 from mmcodec.errors import ModelError
 
-from .threads import decompress_single_threaded
+from .coding_checks import decompress_single_threaded
 
 SMALL = {"n": 16, "m": 24}
 NAMES = sorted(architectures())

@@ -8,7 +8,7 @@ from mmcodec.codecs.tcm import TCMCodec
 from mmcodec.layers.swatten import SWAtten
 from mmcodec.layers.tcm_block import TCMBlock
 
-from .threads import decompress_single_threaded
+from .coding_checks import assert_exact_deterministic_round_trip
 
 TINY = TCMCodec.test_config     # n=16, m=16 in 2 slices, windows 4 / 2: padding multiple 64
 
@@ -101,9 +101,4 @@ def test_slices_code_exactly_and_deterministically() -> None:
     assert coded.shapes == codec.latent_shapes(64, 64) == {"z": [1, 16, 1, 1], "y0": [1, 8, 4, 4],
                                                            "y1": [1, 8, 4, 4]}
     assert coded.dependencies == {"y0": ["z"], "y1": ["z", "y0"]}
-    assert codec.compress(x).streams == coded.streams
-    x_hat, digest = codec.decompress(coded)
-    assert digest == coded.digest
-    torch.testing.assert_close(x_hat, codec(x)["x_hat"], atol=1e-5, rtol=0)
-    single, single_digest = decompress_single_threaded(codec, coded)
-    assert torch.equal(single, x_hat) and single_digest == digest
+    assert_exact_deterministic_round_trip(codec, x, coded)
