@@ -86,26 +86,40 @@ def compress(source: str | Path | np.ndarray | Image, model: str | None = None, 
 
 
 def decompress(data: bytes, device: str = "cpu", model: str | None = None) -> dict[str, np.ndarray]:
-    """Decode .mmc bytes to ``{modality name: array}`` (H×W×C, uint8/uint16, as coded).
+    """Decode .mmc bytes to ``{modality name: array}`` (H×W×C, uint8/uint16, as coded; a
+    depth map is H×W uint16 in its unit).
 
     ``model`` overrides where the weights come from (a .safetensors path for a model that is
     not shipped); its digest must still match the one recorded in the file.
     """
     mmc = read_mmc(data)
+    if mmc.codec_params.get("kind") in ("depth", "rgbd"):
+        from .depth_api import decompress_depth_file
+        return decompress_depth_file(mmc, device, model)
+    return decode_images(mmc, device, model)
+
+
+def checked_entry(mmc: MmcFile, model: str | None = None) -> ZooEntry:
+    """The zoo entry a file needs, refusing weights whose digest differs from the file's."""
     entry = find_entry(model or mmc.model_id)
     if entry.model_id != mmc.model_id and model is None:
         raise ModelError(f"file needs model '{mmc.model_id}', which is not installed")
     if entry.digest != mmc.weights_digest:
         raise ModelError(f"file was written with weights {mmc.weights_digest} of '{mmc.model_id}', "
                          f"but the installed weights have digest {entry.digest}")
-    codec = get_codec(entry, device)
+    return entry
+
+
+def decode_images(mmc: MmcFile, device: str = "cpu", model: str | None = None) -> dict[str, np.ndarray]:
+    """Decode the image modalities of a parsed file with the file's (image) model."""
+    codec = get_codec(checked_entry(mmc, model), device)
     decoded: dict[str, np.ndarray] = {}
     for info in mmc.modalities:
         prefix = f"{info.name}/"
         own = [(s, b) for s, b in mmc.streams if s.modality == info.name]
         coded = CodedLatents({s.name[len(prefix):]: b for s, b in own},
                              {s.name[len(prefix):]: list(s.shape) for s, b in own})
-        _check_shapes(codec, info, coded)
+        check_shapes(codec, info, coded)
         x_hat, digest = codec.decompress(coded)
         if digest != mmc.latent_digest:
             raise DecodeMismatchError("decoded latents differ from the encoder's (digest mismatch): "
@@ -114,7 +128,7 @@ def decompress(data: bytes, device: str = "cpu", model: str | None = None) -> di
     return decoded
 
 
-def _check_shapes(codec: LearnedCodec, info: ModalityInfo, coded: CodedLatents) -> None:
+def check_shapes(codec: LearnedCodec, info: ModalityInfo, coded: CodedLatents) -> None:
     """Refuse latent shapes that do not follow from the image size (before allocating)."""
     from .errors import ContainerError
 

@@ -71,9 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("anchors", help="quality sweeps of classical codecs on a folder (results JSONs)")
-    p.add_argument("--data", default=str(default_kodak()), help="folder of 8-bit images (default: Kodak)")
+    p.add_argument("--data", default=str(default_kodak()),
+                   help="folder of 8-bit images (default: Kodak), or of 16-bit depth PNGs with --modality depth")
     p.add_argument("-o", "--output", default="anchors", help="folder for <codec>.json")
-    p.add_argument("--codecs", nargs="+", default=["jpeg", "webp", "jpeg2000", "jpegxl", "avif", "hevc"])
+    p.add_argument("--modality", choices=["image", "depth"], default="image",
+                   help="depth: *.depth.png or depth/*.png (uint16 mm) with the depth anchors")
+    p.add_argument("--codecs", nargs="+", help="anchors to run (default: all of the modality's)")
     p.set_defaults(run=cmd_anchors)
 
     p = sub.add_parser("plot", help="RD curves (PSNR and MS-SSIM dB vs bpp) of result JSONs to PNG")

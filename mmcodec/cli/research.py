@@ -36,7 +36,10 @@ def cmd_anchors(args: argparse.Namespace) -> None:
     from ..evaluate.anchors import ANCHORS, run_anchor
     from ..modalities.image import IMAGE_SUFFIXES, read_image
 
-    unknown = [n for n in args.codecs if n not in ANCHORS]
+    if args.modality == "depth":
+        return _depth_anchors(args)
+    names = args.codecs or ["jpeg", "webp", "jpeg2000", "jpegxl", "avif", "hevc"]
+    unknown = [n for n in names if n not in ANCHORS]
     if unknown:
         raise InputError(f"unknown anchor(s) {', '.join(unknown)} (known: {', '.join(ANCHORS)})")
     files, _ = expand_inputs([args.data], IMAGE_SUFFIXES)
@@ -44,13 +47,35 @@ def cmd_anchors(args: argparse.Namespace) -> None:
     if any(i.dtype != "uint8" for i in images):
         raise InputError("anchors sweep 8-bit RGB images only")
     out = Path(args.output)
-    for name in args.codecs:
+    for name in names:
         result = run_anchor(ANCHORS[name], images, progress=True)
         text = json.dumps(result, indent=2) + "\n"
         atomic_write(out / f"{name}.json", lambda tmp: tmp.write_text(text))
         best = max(result["results"]["psnr-rgb"])
         print(f"{name}: {len(result['results']['bpp'])} points, {min(result['results']['bpp']):.3f}–"
               f"{max(result['results']['bpp']):.3f} bpp, up to {best:.2f} dB -> {out / (name + '.json')}")
+
+
+def _depth_anchors(args: argparse.Namespace) -> None:
+    import json
+
+    from ..evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor
+    from ..modalities.depth import read_depth
+    from ..modalities.depth_files import find_depth_files
+
+    names = args.codecs or list(DEPTH_ANCHORS)
+    unknown = [n for n in names if n not in DEPTH_ANCHORS]
+    if unknown:
+        raise InputError(f"unknown depth anchor(s) {', '.join(unknown)} (known: {', '.join(DEPTH_ANCHORS)})")
+    depths = [read_depth(p).pixels for p in find_depth_files(args.data)]
+    out = Path(args.output)
+    for name in names:
+        result = run_depth_anchor(DEPTH_ANCHORS[name], depths, progress=True)
+        text = json.dumps(result, indent=2) + "\n"
+        atomic_write(out / f"{name}.json", lambda tmp: tmp.write_text(text))
+        bpp, rmse = result["results"]["bpp"], result["results"]["rmse_mm"]
+        print(f"{name}: {len(bpp)} points, {min(bpp):.3f}–{max(bpp):.3f} bpp, RMSE down to {min(rmse):.2f} mm "
+              f"on {len(depths)} depth maps -> {out / (name + '.json')}")
 
 
 def cmd_plot(args: argparse.Namespace) -> None:

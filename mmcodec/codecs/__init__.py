@@ -1,6 +1,7 @@
 """Learned codecs, one per file, registered by name (see :mod:`.registry`)."""
 from .base import CodedLatents, LearnedCodec
 from .channel_autoregressive import ChannelAutoregressiveCodec
+from .conditional_depth import DepthMeanScaleCodec, RgbConditionalDepthCodec
 from .factorized import FactorizedCodec
 from .hyperprior import HyperpriorCodec
 from .mean_scale import MeanScaleHyperpriorCodec
@@ -9,4 +10,5 @@ from .tcm import TCMCodec
 
 __all__ = ["CodedLatents", "LearnedCodec", "FactorizedCodec", "HyperpriorCodec",
            "MeanScaleHyperpriorCodec", "ChannelAutoregressiveCodec", "TCMCodec",
+           "DepthMeanScaleCodec", "RgbConditionalDepthCodec",
            "architecture_class", "architectures", "canonical_name", "create"]

@@ -44,6 +44,7 @@ class LearnedCodec(nn.Module):
 
     padding_multiple: int = 64
     name: str = "learned-codec"
+    modality: str = "image"          # what it codes: "image" (1 or 3 channels) or "depth"
 
     def __init__(self, in_channels: int = 3) -> None:
         super().__init__()

@@ -33,7 +33,8 @@ def load_curve(path: str | Path) -> Curve:
         bpp = [float(v) for v in results["bpp"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a results JSON ({exc.__class__.__name__})") from None
-    psnr = [float(v) for v in results.get("psnr-rgb", results.get("psnr", []))]
+    # a lossless point has no finite PSNR (stored as null): it is plotted at +inf, i.e. not at all
+    psnr = [math.inf if v is None else float(v) for v in results.get("psnr-rgb", results.get("psnr", []))]
     if "ms-ssim-db-rgb" in results:
         ms_ssim_db = [float(v) for v in results["ms-ssim-db-rgb"]]
     else:

@@ -18,7 +18,7 @@ class TrainConfig:
     validation_fraction: float = 0.05    # every 1/f-th image (sorted by path) is held out
     run_dir: str = "runs/default"
     lmbda: float = 0.0067
-    metric: str = "mse"                  # "mse" or "ms-ssim"
+    metric: str = "mse"                  # "mse", "ms-ssim" or "comprehensive-similarity" (depth)
     crop: int = 256
     batch_size: int = 8
     workers: int = 0                     # DataLoader worker processes
@@ -35,6 +35,14 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True
     init_from: str | None = None         # start from these model weights (a checkpoint or zoo file)
+    # RGB-D data (dataset "rgbd"; see train/rgbd_data.py): frames from colour + depth pairs under
+    # ``data``; the last ``test_fraction`` of every sequence is never trained on
+    dataset: str = "images"              # "images" or "rgbd"
+    target: str = "depth"                # "depth" or "rgb"
+    context: str = "none"                # "none", "rgb", "decoded-rgb" or "depth"
+    context_model: str | None = None     # shipped RGB model that makes the decoded-rgb context
+    depth_unit: str = "auto"
+    test_fraction: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

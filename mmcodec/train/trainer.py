@@ -18,6 +18,7 @@ from .checkpoint import load_checkpoint, load_model_weights, save_checkpoint
 from .config import TrainConfig
 from .data import RandomCropImages, list_images
 from .losses import rate_distortion_loss
+from .rgbd_data import rgbd_training_data
 from .validation import centre_crops, split_paths, validate
 
 LOG_COLUMNS = ["step", "loss", "bpp", "psnr", "aux", "lr", "wall_seconds", "val_loss", "val_bpp", "val_psnr"]
@@ -91,11 +92,14 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]
     optimizers = {"main": torch.optim.Adam(main_params, lr=config.learning_rate),
                   "aux": torch.optim.Adam(aux_params, lr=config.aux_learning_rate)}
-    train_paths, val_paths = split_paths(list_images(config.data), config.validation_fraction)
-    data = RandomCropImages(train_paths, crop=config.crop, length=1 << 30, channels=model.in_channels)
+    if config.dataset == "rgbd":
+        data, val_crops = rgbd_training_data(config, context.is_main)
+    else:
+        train_paths, val_paths = split_paths(list_images(config.data), config.validation_fraction)
+        data = RandomCropImages(train_paths, crop=config.crop, length=1 << 30, channels=model.in_channels)
+        val_crops = centre_crops(val_paths, config.crop, model.in_channels) if context.is_main else []
     loader = iter(torch.utils.data.DataLoader(data, batch_size=config.batch_size, num_workers=config.workers,
                                               persistent_workers=config.workers > 0))
-    val_crops = centre_crops(val_paths, config.crop, model.in_channels) if context.is_main else []
     # restored after the loader exists: creating its iterator draws from the RNG
     checkpoint = run / "checkpoint.safetensors"
     step, wall = 0, 0.0

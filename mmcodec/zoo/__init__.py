@@ -34,6 +34,7 @@ class ZooEntry:
     lmbda: float
     metric: str
     path: Path
+    context_model: str | None = None  # for a conditional model: the shipped model making its context
 
     @property
     def digest(self) -> str:
@@ -65,7 +66,7 @@ def read_entry(path: Path) -> ZooEntry:
         return ZooEntry(meta[_META_PREFIX + "model_id"], meta[_META_PREFIX + "architecture"],
                         json.loads(meta[_META_PREFIX + "config"]), int(meta.get(_META_PREFIX + "quality", 0)),
                         float(meta.get(_META_PREFIX + "lambda", 0.0)), meta.get(_META_PREFIX + "metric", "mse"),
-                        path)
+                        path, meta.get(_META_PREFIX + "context_model") or None)
     except (KeyError, ValueError) as exc:
         raise ModelError(f"{path}: weights carry no mmcodec metadata ({exc})") from None
 
@@ -117,7 +118,7 @@ def load_model(entry: ZooEntry, device: str = "cpu") -> LearnedCodec:
 
 
 def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, lmbda: float,
-                 metric: str = "mse", half_precision: bool = True) -> ZooEntry:
+                 metric: str = "mse", half_precision: bool = True, context_model: str | None = None) -> ZooEntry:
     """Write ``codec`` as a zoo entry: coding tables built, floats stored as fp16 if asked.
 
     The weights are rounded to fp16 *before* the tables are built, so the stored tables are
@@ -138,6 +139,8 @@ def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, l
                 _META_PREFIX + "config": json.dumps(codec.config()), _META_PREFIX + "quality": str(quality),
                 _META_PREFIX + "lambda": str(lmbda), _META_PREFIX + "metric": metric,
                 _META_PREFIX + "format": "1"}
+    if context_model:
+        metadata[_META_PREFIX + "context_model"] = context_model
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path), metadata=metadata)
     return read_entry(path)

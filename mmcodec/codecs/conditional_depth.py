@@ -1,0 +1,172 @@
+"""Depth codecs: a mean-scale hyperprior for 16-bit depth, alone or conditioned on decoded RGB.
+
+``depth-mean-scale`` is the mean-scale hyperprior (Minnen et al., arXiv 1809.02736, eq. 5 without
+context) on one channel. ``rgb-conditional-depth`` is the same network with the colour image
+of the frame as *side information that the decoder already has*: the RGB stream is decoded
+first, and its reconstruction x̂_rgb (the uint8 pixels the decoder outputs) conditions three
+places, in the spirit of decoder-side fusion for RGB-D coding (Chen et al., ICIP 2022; Gnutti et
+al. 2024) and of conditional coding, where R(d | x̂_rgb) ≤ R(d):
+
+1. g_a sees [d, x̂_rgb] stacked (the encoder may use anything the decoder will have);
+2. the entropy parameters of y come from [h_s(ẑ), f_c(x̂_rgb)] (a conditional prior
+   p(ŷ | ẑ, x̂_rgb)), with f_c a strided context encoder to the latent resolution;
+3. g_s fuses the context features at every scale (1/16, 1/8, 1/4, 1/2) before each upsampling.
+
+Training input is one tensor ``[d, x̂_rgb]`` (1 + 3 channels) with the depth first; the output
+``x_hat`` is the depth alone (``out_channels`` = 1). Depth arrives as millimetres / 65535 (the
+16-bit range) and is multiplied by ``depth_gain`` inside the network so its values span about
+[0, 1] for indoor scenes (65535 / 8 ≈ 8.2 m).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..entropy.conditional import GaussianConditional
+from ..entropy.factorized import FactorizedEntropyModel
+from ..layers import GDN, conv, deconv
+from ..layers.native import native_kernels
+from .base import CodedLatents, LearnedCodec, latent_digest
+from .registry import register
+
+
+class ContextEncoder(nn.Module):
+    """f_c: x̂_rgb → features at 1/2, 1/4, 1/8 (``n`` channels) and 1/16 (``m`` channels)."""
+
+    def __init__(self, in_channels: int, n: int, m: int) -> None:
+        super().__init__()
+        self.stages = nn.ModuleList([nn.Sequential(conv(in_channels, n), GDN(n)), nn.Sequential(conv(n, n), GDN(n)),
+                                     nn.Sequential(conv(n, n), GDN(n)), conv(n, m)])
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        features = []
+        for stage in self.stages:
+            x = stage(x)
+            features.append(x)
+        return features  # [1/2, 1/4, 1/8, 1/16]
+
+
+class FusedSynthesis(nn.Module):
+    """g_s with the context features concatenated before each upsampling (none if ``c`` = 0)."""
+
+    def __init__(self, m: int, n: int, out_channels: int, context_n: int, context_m: int) -> None:
+        super().__init__()
+        self.ups = nn.ModuleList([deconv(m + context_m, n), deconv(n + context_n, n), deconv(n + context_n, n),
+                                  deconv(n + context_n, out_channels)])
+        self.gdns = nn.ModuleList([GDN(n, inverse=True) for _ in range(3)])
+
+    def forward(self, y_hat: torch.Tensor, context: list[torch.Tensor] | None) -> torch.Tensor:
+        x = y_hat
+        for i, up in enumerate(self.ups):
+            if context is not None:
+                x = torch.cat([x, context[3 - i]], dim=1)
+            x = up(x)
+            if i < 3:
+                x = self.gdns[i](x)
+        return x
+
+
+@register("depth-mean-scale", "depth-baseline")
+class DepthMeanScaleCodec(LearnedCodec):
+    """Mean-scale hyperprior on depth; with ``context_channels`` > 0, conditioned on x̂_rgb."""
+
+    padding_multiple = 64
+    modality = "depth"
+
+    def __init__(self, n: int = 64, m: int = 96, context_channels: int = 0, depth_gain: float = 8.0,
+                 in_channels: int = 1) -> None:
+        super().__init__(in_channels + context_channels)
+        self.n, self.m, self.depth_channels = n, m, in_channels
+        self.context_channels, self.depth_gain = context_channels, depth_gain
+        self.out_channels = in_channels
+        conditioned = context_channels > 0
+        self.g_a = nn.Sequential(conv(in_channels + context_channels, n), GDN(n), conv(n, n), GDN(n), conv(n, n),
+                                 GDN(n), conv(n, m))
+        self.context = ContextEncoder(context_channels, n, m) if conditioned else None
+        self.g_s = FusedSynthesis(m, n, in_channels, n if conditioned else 0, m if conditioned else 0)
+        self.h_a = nn.Sequential(conv(m, n, 3, 1), nn.LeakyReLU(inplace=True), conv(n, n),
+                                 nn.LeakyReLU(inplace=True), conv(n, n))
+        self.h_s = nn.Sequential(deconv(n, m), nn.LeakyReLU(inplace=True), deconv(m, m * 3 // 2),
+                                 nn.LeakyReLU(inplace=True), conv(m * 3 // 2, m * 2, 3, 1))
+        self.entropy_parameters = nn.Sequential(
+            nn.Conv2d(m * 2 + (m if conditioned else 0), m * 2, 1), nn.LeakyReLU(inplace=True),
+            nn.Conv2d(m * 2, m * 2, 1)) if conditioned else None
+        self.z_model = FactorizedEntropyModel(n)
+        self.y_model = GaussianConditional()
+
+    def config(self) -> dict:
+        return {"n": self.n, "m": self.m, "context_channels": self.context_channels, "depth_gain": self.depth_gain,
+                "in_channels": self.depth_channels}
+
+    def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
+        return {"z": [1, self.n, height // 64, width // 64], "y": [1, self.m, height // 16, width // 16]}
+
+    # -- shared pieces ----------------------------------------------------------------------------
+    def _split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        depth = x[:, : self.depth_channels] * self.depth_gain
+        return depth, (x[:, self.depth_channels:] if self.context is not None else None)
+
+    def _gaussian_parameters(self, z_hat: torch.Tensor, features: list[torch.Tensor] | None
+                             ) -> tuple[torch.Tensor, torch.Tensor]:
+        params = self.h_s(z_hat)
+        if self.entropy_parameters is not None:
+            params = self.entropy_parameters(torch.cat([params, features[3]], dim=1))
+        scales, means = params.chunk(2, dim=1)
+        return scales, means
+
+    def _analysis_input(self, depth: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        return depth if context is None else torch.cat([depth, context], dim=1)
+
+    # -- training ---------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> dict:
+        depth, context = self._split(x)
+        features = self.context(context) if context is not None else None
+        y = self.g_a(self._analysis_input(depth, context))
+        z = self.h_a(y)
+        z_hat, z_likelihoods = self.z_model(z)
+        scales, means = self._gaussian_parameters(z_hat, features)
+        y_hat, y_likelihoods = self.y_model(y, scales, means, straight_through=True)
+        x_hat = self.g_s(y_hat, features) / self.depth_gain
+        return {"x_hat": x_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
+
+    # -- coding -----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> CodedLatents:
+        """``x`` = [depth, x̂_rgb] (padded); the context must be the decoder's x̂_rgb exactly."""
+        depth, context = self._split(x)
+        with native_kernels():
+            features = self.context(context) if context is not None else None
+        y = self.g_a(self._analysis_input(depth, context))
+        z = self.h_a(y)
+        z_data, z_hat = self.z_model.compress(z)
+        with native_kernels():
+            scales, means = self._gaussian_parameters(z_hat, features)
+        y_data, y_hat = self.y_model.compress(y, scales, means)
+        medians = self.z_model.medians.view(1, -1, 1, 1)
+        return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
+                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]})
+
+    @torch.no_grad()
+    def decompress(self, coded: CodedLatents, context: torch.Tensor | None = None) -> tuple[torch.Tensor, str]:
+        """Depth / 65535 (padded size) and the latent digest; ``context`` = x̂_rgb when conditioned."""
+        if (context is None) != (self.context is None):
+            raise ValueError("a conditional depth codec needs the decoded RGB, an unconditional one none")
+        with native_kernels():
+            features = self.context(context) if context is not None else None
+        z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
+        with native_kernels():
+            scales, means = self._gaussian_parameters(z_hat, features)
+        y_hat = self.y_model.decompress(coded.streams["y"], scales, means)
+        medians = self.z_model.medians.view(1, -1, 1, 1)
+        with native_kernels():
+            x_hat = self.g_s(y_hat, features) / self.depth_gain
+        return x_hat, latent_digest(z_hat - medians, y_hat - means)
+
+
+@register("rgb-conditional-depth", "rgbd-conditional-depth")
+class RgbConditionalDepthCodec(DepthMeanScaleCodec):
+    """:class:`DepthMeanScaleCodec` conditioned on the decoded 3-channel colour image."""
+
+    def __init__(self, n: int = 64, m: int = 96, context_channels: int = 3, depth_gain: float = 8.0,
+                 in_channels: int = 1) -> None:
+        super().__init__(n, m, context_channels, depth_gain, in_channels)

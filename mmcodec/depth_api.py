@@ -1,0 +1,183 @@
+"""Depth and joint RGB-D files: a depth map alone, or colour + depth in one .mmc.
+
+>>> data = compress_rgbd("frame.color.jpg", "frame.depth.png")   # one file, both modalities
+>>> decoded = mmcodec.decompress(data)                            # {"image": uint8, "depth": uint16}
+
+In a joint file the colour image is coded first by its RGB model; the depth is then coded by
+an RGB-conditioned depth codec (:mod:`mmcodec.codecs.conditional_depth`) that sees the
+*decoded* colour image on both sides, so the depth costs fewer bits than on its own. Holes (0)
+travel losslessly in a ``depth/holes`` stream (:mod:`mmcodec.modalities.hole_mask`); the codec
+codes the hole-filled map, and the decoder sets holes back to 0 and every other sample to ≥ 1.
+
+Header ``codec_params`` of a depth or joint file: ``{"architecture", "kind": "depth" | "rgbd",
+"depth_latent_digest"}`` plus, for "rgbd", ``"image_model"``, ``"image_weights_digest"`` and
+``"image_latent_digest"``; the file's ``model_id`` / ``weights_digest`` are the depth model's,
+its ``latent_digest`` the hash of both latent digests.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .codecs import CodedLatents
+from .codecs.conditional_depth import DepthMeanScaleCodec
+from .container import MmcFile, ModalityInfo, StreamInfo, write_mmc
+from .errors import DecodeMismatchError, InputError, ModelError
+from .modalities.depth import DepthMap, fill_holes, from_millimetres, read_depth, validate_depth
+from .modalities.hole_mask import decode_hole_mask, encode_hole_mask
+from .modalities.image import Image, read_image, validate_pixels
+from .zoo import ZooEntry, find_entry
+
+DEPTH_MODALITY = "depth"
+DEFAULT_DEPTH_ARCHITECTURE = "depth-mean-scale"
+DEFAULT_RGBD_ARCHITECTURE = "rgb-conditional-depth"
+
+
+def _as_depth(source: str | Path | np.ndarray | DepthMap, unit: str) -> DepthMap:
+    if isinstance(source, DepthMap):
+        return source
+    if isinstance(source, (str, Path)):
+        return read_depth(source, unit)
+    return validate_depth(np.asarray(source), unit)
+
+
+def _as_colour(source: str | Path | np.ndarray | Image) -> Image:
+    if isinstance(source, Image):
+        image = source
+    elif isinstance(source, (str, Path)):
+        image = read_image(source, channels=3)
+    else:
+        image = validate_pixels(np.asarray(source))
+    if image.pixels.dtype != np.uint8 or image.channels != 3:
+        raise InputError("the colour image of an RGB-D pair must be 8-bit RGB")
+    return image
+
+
+def _depth_codec(model: str | None, conditioned: bool, quality: int | None, device: str
+                 ) -> tuple[ZooEntry, DepthMeanScaleCodec]:
+    from .api import get_codec
+
+    entry = find_entry(model or (DEFAULT_RGBD_ARCHITECTURE if conditioned else DEFAULT_DEPTH_ARCHITECTURE), quality)
+    codec = get_codec(entry, device)
+    if not isinstance(codec, DepthMeanScaleCodec):
+        raise ModelError(f"'{entry.model_id}' is not a depth model")
+    if conditioned != (codec.context is not None):
+        need = "an RGB-conditioned" if conditioned else "a depth-only"
+        raise ModelError(f"'{entry.model_id}' is not {need} depth model")
+    return entry, codec
+
+
+def _depth_input(depth: DepthMap) -> tuple[torch.Tensor, np.ndarray]:
+    valid = depth.valid
+    mm = fill_holes(depth.millimetres(), valid)
+    x = torch.from_numpy(np.clip(mm, 0, 65535) / 65535.0).float()[None, None]
+    return x, valid
+
+
+def _context_tensor(pixels: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(pixels.astype(np.float32) / 255.0).permute(2, 0, 1).unsqueeze(0)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
+
+
+def _code_depth(codec: DepthMeanScaleCodec, depth: DepthMap, context: np.ndarray | None, device: str
+                ) -> tuple[ModalityInfo, list[tuple[StreamInfo, bytes]], str]:
+    x, valid = _depth_input(depth)
+    if context is not None:
+        if context.shape[:2] != x.shape[-2:]:
+            raise InputError(f"colour ({context.shape[1]}×{context.shape[0]}) and depth "
+                             f"({depth.width}×{depth.height}) differ in size")
+        x = torch.cat([x, _context_tensor(context)], dim=1)
+    padded = codec.pad(x.to(device))
+    coded = codec.compress(padded)
+    info = ModalityInfo(DEPTH_MODALITY, "depth", depth.height, depth.width, 1, "uint16", 16, depth.unit,
+                        int(padded.shape[-2]), int(padded.shape[-1]))
+    after = ("image/z", "image/y") if context is not None else ()
+    streams = [(StreamInfo(f"{DEPTH_MODALITY}/{name}", DEPTH_MODALITY,
+                           after + tuple(f"{DEPTH_MODALITY}/{d}" for d in coded.dependencies.get(name, [])),
+                           tuple(coded.shapes[name])), data) for name, data in coded.streams.items()]
+    streams.append((StreamInfo(f"{DEPTH_MODALITY}/holes", DEPTH_MODALITY), encode_hole_mask(valid)))
+    return info, streams, coded.digest
+
+
+def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", model: str | None = None,
+                   quality: int | None = None, device: str = "cpu") -> bytes:
+    """A depth map (path or H×W uint16 array in ``unit``) alone → .mmc bytes."""
+    depth = _as_depth(depth, unit)
+    entry, codec = _depth_codec(model, False, quality, device)
+    info, streams, digest = _code_depth(codec, depth, None, device)
+    params = {"architecture": entry.architecture, "kind": "depth", "depth_latent_digest": digest}
+    return write_mmc(MmcFile(entry.model_id, 1, entry.digest, [info], streams, digest, params))
+
+
+def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np.ndarray | DepthMap,
+                  unit: str = "mm", model: str | None = None, quality: int | None = None,
+                  device: str = "cpu") -> bytes:
+    """Colour + depth → one .mmc: the colour by the depth model's RGB model, the depth
+    conditioned on the decoded colour."""
+    from . import api
+
+    image, depth = _as_colour(color), _as_depth(depth, unit)
+    entry, codec = _depth_codec(model, True, quality, device)
+    if not entry.context_model:
+        raise ModelError(f"'{entry.model_id}' does not name the RGB model it was trained with")
+    image_file = api.compress(image, model=entry.context_model, device=device)
+    image_mmc = api.read_mmc(image_file)
+    decoded_rgb = api.decompress(image_file, device=device)["image"]   # exactly what a decoder will see
+    info, streams, depth_digest = _code_depth(codec, depth, decoded_rgb, device)
+    params = {"architecture": entry.architecture, "kind": "rgbd", "depth_latent_digest": depth_digest,
+              "image_model": image_mmc.model_id, "image_weights_digest": image_mmc.weights_digest,
+              "image_latent_digest": image_mmc.latent_digest}
+    mmc = MmcFile(entry.model_id, 1, entry.digest, image_mmc.modalities + [info], image_mmc.streams + streams,
+                  _digest(image_mmc.latent_digest, depth_digest), params)
+    return write_mmc(mmc)
+
+
+def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None = None) -> dict[str, np.ndarray]:
+    """Decode a depth or joint RGB-D file (already parsed) to ``{"image"?, "depth"}``."""
+    from . import api
+
+    params = mmc.codec_params
+    entry = api.checked_entry(mmc, model)
+    codec = get_depth_codec(entry, device)
+    decoded: dict[str, np.ndarray] = {}
+    context = None
+    if params.get("kind") == "rgbd":
+        image_info = [m for m in mmc.modalities if m.name == api.IMAGE_MODALITY]
+        image_streams = [(s, b) for s, b in mmc.streams if s.modality == api.IMAGE_MODALITY]
+        image_mmc = MmcFile(str(params.get("image_model")), 1, str(params.get("image_weights_digest")), image_info,
+                            image_streams, str(params.get("image_latent_digest")), {})
+        decoded[api.IMAGE_MODALITY] = api.decode_images(image_mmc, device)[api.IMAGE_MODALITY]
+        context = _context_tensor(decoded[api.IMAGE_MODALITY])
+    info = next((m for m in mmc.modalities if m.name == DEPTH_MODALITY), None)
+    if info is None:
+        raise DecodeMismatchError("file has no depth modality")
+    own = {s.name[len(DEPTH_MODALITY) + 1:]: (s, b) for s, b in mmc.streams if s.modality == DEPTH_MODALITY}
+    if set(own) != {"z", "y", "holes"}:
+        raise DecodeMismatchError("depth streams are missing or unexpected")
+    valid = decode_hole_mask(own.pop("holes")[1], info.height, info.width)
+    coded = CodedLatents({k: b for k, (s, b) in own.items()}, {k: list(s.shape) for k, (s, b) in own.items()})
+    api.check_shapes(codec, info, coded)
+    if context is not None:
+        context = codec.pad(context.to(device))
+    x_hat, digest = codec.decompress(coded, context)
+    if digest != params.get("depth_latent_digest"):
+        raise DecodeMismatchError("decoded depth latents differ from the encoder's (digest mismatch): "
+                                  "the file is corrupt or was written on an incompatible platform")
+    mm = x_hat[0, 0, :info.height, :info.width].clamp(0, 1).mul(65535.0).cpu().numpy()
+    decoded[DEPTH_MODALITY] = from_millimetres(mm, info.unit or "mm", valid)
+    return decoded
+
+
+def get_depth_codec(entry: ZooEntry, device: str) -> DepthMeanScaleCodec:
+    from .api import get_codec
+
+    codec = get_codec(entry, device)
+    if not isinstance(codec, DepthMeanScaleCodec):
+        raise ModelError(f"'{entry.model_id}' is not a depth model")
+    return codec

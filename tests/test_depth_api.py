@@ -1,0 +1,101 @@
+"""Depth files and joint RGB-D files through the API (untrained small models, real frames)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import mmcodec
+from mmcodec import depth_api
+from mmcodec.codecs import create
+from mmcodec.container import read_mmc
+from mmcodec.errors import ContainerError, InputError, MmcodecError, ModelError
+from mmcodec.modalities.depth import read_depth
+from mmcodec.modalities.image import read_image
+from mmcodec.zoo import DEFAULT_MODEL, export_model
+
+FRAME = Path(__file__).resolve().parents[1] / "../shared/datasets/rgbd/redkitchen/frame-000000"
+pytestmark = pytest.mark.skipif(not Path(f"{FRAME}.depth.png").is_file(), reason="shared datasets not available")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("depth-models")
+    paths = {}
+    for name in ("depth-mean-scale", "rgb-conditional-depth"):
+        torch.manual_seed(0)
+        path = folder / f"{name}.safetensors"
+        export_model(create(name, n=16, m=24), path, f"{name}-test", 1, 32.0,
+                     context_model=DEFAULT_MODEL if name.startswith("rgb") else None)
+        paths[name] = str(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def frame():
+    depth = read_depth(f"{FRAME}.depth.png").pixels[100:260, 200:392]
+    color = read_image(f"{FRAME}.color.jpg", channels=3).pixels[100:260, 200:392]
+    return np.ascontiguousarray(color), np.ascontiguousarray(depth)
+
+
+def test_depth_file_round_trip_keeps_holes_exactly(models, frame):
+    _, depth = frame
+    assert (depth == 0).any()
+    data = depth_api.compress_depth(depth, model=models["depth-mean-scale"])
+    assert depth_api.compress_depth(depth, model=models["depth-mean-scale"]) == data
+    decoded = mmcodec.decompress(data, model=models["depth-mean-scale"])
+    assert set(decoded) == {"depth"}
+    out = decoded["depth"]
+    assert out.shape == depth.shape and out.dtype == np.uint16
+    assert np.array_equal(out == 0, depth == 0)
+    header = read_mmc(data)
+    assert header.modalities[0].unit == "mm" and header.codec_params["kind"] == "depth"
+
+
+def test_joint_file_holds_both_and_decodes_depth_after_colour(models, frame):
+    color, depth = frame
+    data = depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"])
+    mmc = read_mmc(data)
+    assert [m.name for m in mmc.modalities] == ["image", "depth"]
+    depth_y = next(s for s, _ in mmc.streams if s.name == "depth/y")
+    assert "image/y" in depth_y.depends_on
+    decoded = mmcodec.decompress(data, model=models["rgb-conditional-depth"])
+    assert decoded["image"].shape == color.shape and decoded["image"].dtype == np.uint8
+    assert np.array_equal(decoded["depth"] == 0, depth == 0)
+    alone = mmcodec.decompress(mmcodec.compress(color))["image"]
+    assert np.array_equal(decoded["image"], alone)   # the colour part is the RGB model's own file
+
+
+def test_tum_units_come_back_in_their_unit(models, frame):
+    _, depth = frame
+    tum = (depth.astype(np.uint32) * 5).clip(0, 65535).astype(np.uint16)
+    data = depth_api.compress_depth(tum, unit="tum", model=models["depth-mean-scale"])
+    out = mmcodec.decompress(data, model=models["depth-mean-scale"])["depth"].astype(np.int64)
+    in_mm = mmcodec.decompress(depth_api.compress_depth(depth, model=models["depth-mean-scale"]),
+                               model=models["depth-mean-scale"])["depth"].astype(np.int64)
+    assert read_mmc(data).modalities[0].unit == "tum"
+    assert np.array_equal(out == 0, tum == 0)
+    assert np.abs(out - 5 * in_mm)[tum > 0].max() <= 3   # the same millimetres, 5 units each
+
+
+def test_bad_inputs_and_models_are_refused(models, frame):
+    color, depth = frame
+    with pytest.raises(InputError, match="differ in size"):
+        depth_api.compress_rgbd(color[:-64], depth, model=models["rgb-conditional-depth"])
+    with pytest.raises(InputError, match="16-bit"):
+        depth_api.compress_depth(depth.astype(np.uint8), model=models["depth-mean-scale"])
+    with pytest.raises(ModelError, match="RGB-conditioned"):
+        depth_api.compress_rgbd(color, depth, model=models["depth-mean-scale"])
+    with pytest.raises(ModelError, match="not a depth model"):
+        depth_api.compress_depth(depth, model=DEFAULT_MODEL)
+
+
+def test_corrupt_joint_files_fail_cleanly(models, frame):
+    color, depth = frame
+    data = bytearray(depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"]))
+    for cut in (len(data) // 2, len(data) - 1):
+        with pytest.raises(ContainerError):
+            mmcodec.decompress(bytes(data[:cut]), model=models["rgb-conditional-depth"])
+    data[-5] ^= 0xFF   # inside the last (hole-mask) stream: its CRC catches it
+    with pytest.raises(MmcodecError):
+        mmcodec.decompress(bytes(data), model=models["rgb-conditional-depth"])
