@@ -34,7 +34,7 @@ PUBLISHED = ["bpg_444_x265_ycbcr.json", "vtm.json", "compressai-bmshj2018-hyperp
 
 def run_models(folder: Path, out: Path) -> list[Path]:
     by_architecture: dict[str, list[dict]] = {}
-    for entry in list_models():
+    for entry in [e for e in list_models() if e.modality == "image"]:
         result = evaluate_folder(entry, folder, progress=True)
         (out / f"{entry.model_id}.json").write_text(json.dumps(result, indent=2) + "\n")
         by_architecture.setdefault(entry.architecture, []).append(result)

@@ -69,6 +69,9 @@ def compress(source: str | Path | np.ndarray | Image, model: str | None = None, 
     """
     image = _as_image(source, bit_depth)
     entry = find_entry(model, quality)
+    if entry.modality != "image":
+        raise ModelError(f"'{entry.model_id}' codes {entry.modality} maps, not images "
+                         "(compress depth with --modality depth, or an RGB-D pair with --depth)")
     codec = get_codec(entry, device)
     x = _to_tensor(image, codec.in_channels, device)
     padded = codec.pad(x)

@@ -27,13 +27,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quality", type=int, help="quality index of the architecture (1 = lowest rate)")
         p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
 
-    p = sub.add_parser("compress", help="compress images to .mmc files")
-    p.add_argument("inputs", nargs="+", help="image files, folders or globs")
+    p = sub.add_parser("compress", help="compress images, depth maps or RGB-D pairs to .mmc files")
+    p.add_argument("inputs", nargs="+", help="image files, folders or globs (depth maps with --modality depth)")
     p.add_argument("-o", "--output", help="output file (one input) or folder (several)")
+    p.add_argument("--depth", help="the depth map (16-bit PNG) of the one colour input: one joint RGB-D file, "
+                                   "depth coded given the decoded colour")
+    p.add_argument("--modality", choices=["image", "depth"], default="image",
+                   help="what the inputs are (depth: 16-bit single-channel PNGs)")
+    p.add_argument("--depth-unit", choices=["mm", "tum", "sun", "raw"], default="mm",
+                   help="unit of the depth samples: mm, tum (1/5000 m), sun (SUN RGB-D bit rotation), raw")
     model_options(p)
     p.set_defaults(run=cmd_compress)
 
-    p = sub.add_parser("decompress", help="decompress .mmc files to PNG")
+    p = sub.add_parser("decompress", help="decompress .mmc files to PNG (a joint file: NAME.image.png + "
+                                          "NAME.depth.png)")
     p.add_argument("inputs", nargs="+", help=".mmc files, folders or globs")
     p.add_argument("-o", "--output", help="output file (one modality) or folder")
     p.add_argument("--model", help="weights to decode with (.safetensors) if not shipped")
@@ -59,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", help="override the config's run folder")
     p.add_argument("--steps", type=int, help="override the total number of steps")
     p.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this long")
+    p.add_argument("--lmbda", type=float, help="override the rate–distortion trade-off λ")
+    p.add_argument("--init-from", help="start a new run from these weights (checkpoint or zoo file)")
+    p.add_argument("--milestones", help="override the learning-rate milestones, e.g. 1500,1800 ('' for none)")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("export", help="turn a training run into a zoo entry (+ Kodak results and card)")

@@ -13,21 +13,51 @@ def cmd_compress(args: argparse.Namespace) -> None:
     from .. import api
     from ..modalities.image import IMAGE_SUFFIXES
 
+    if args.depth:
+        return _compress_rgbd(args)
     files, many = expand_inputs(args.inputs, IMAGE_SUFFIXES)
     out_dir = Path(args.output) if (many and args.output) else None
     for path in progress_bar(files, many, "compress"):
         target = (out_dir / (path.stem + ".mmc")) if out_dir else Path(args.output or path.with_suffix(".mmc"))
-        image = api.read_image(path)
-        data = api.compress(image, model=args.model, quality=args.quality, device=args.device)
+        if args.modality == "depth":
+            from ..depth_api import compress_depth
+            from ..modalities.depth import read_depth
+
+            depth = read_depth(path, args.depth_unit)
+            data = compress_depth(depth, depth.unit, model=args.model, quality=args.quality, device=args.device)
+            pixels = depth.height * depth.width
+        else:
+            image = api.read_image(path)
+            data = api.compress(image, model=args.model, quality=args.quality, device=args.device)
+            pixels = image.height * image.width
         atomic_write(target, lambda tmp: tmp.write_bytes(data))
         if not many:
-            bpp = 8 * len(data) / (image.height * image.width)
-            print(f"{path} -> {target}: {len(data)} bytes, {bpp:.4f} bpp")
+            print(f"{path} -> {target}: {len(data)} bytes, {8 * len(data) / pixels:.4f} bpp")
+
+
+def _compress_rgbd(args: argparse.Namespace) -> None:
+    """One colour image + its depth map → one joint file (depth coded given the decoded colour)."""
+    from ..depth_api import compress_rgbd
+    from ..errors import InputError
+    from ..modalities.depth import read_depth
+    from ..modalities.image import read_image
+
+    if len(args.inputs) != 1:
+        raise InputError("--depth takes exactly one colour image")
+    color = Path(args.inputs[0])
+    target = Path(args.output or color.with_suffix(".mmc"))
+    depth = read_depth(args.depth, args.depth_unit)
+    data = compress_rgbd(read_image(color, channels=3), depth, depth.unit, model=args.model, quality=args.quality,
+                         device=args.device)
+    atomic_write(target, lambda tmp: tmp.write_bytes(data))
+    bpp = 8 * len(data) / (depth.height * depth.width)
+    print(f"{color} + {args.depth} -> {target}: {len(data)} bytes, {bpp:.4f} bits per RGB-D pixel")
 
 
 def cmd_decompress(args: argparse.Namespace) -> None:
     from .. import api
     from ..container import read_header
+    from ..modalities.depth import DepthMap, write_depth
     from ..modalities.image import Image, write_image
 
     files, many = expand_inputs(args.inputs, {".mmc"})
@@ -35,7 +65,8 @@ def cmd_decompress(args: argparse.Namespace) -> None:
     for path in progress_bar(files, many, "decompress"):
         data = read_input(path)
         decoded = api.decompress(data, device=args.device, model=args.model)
-        bit_depths = {m.name: m.bit_depth for m in read_header(data).modalities}
+        modalities = read_header(data).modalities
+        bit_depths, units = {m.name: m.bit_depth for m in modalities}, {m.name: m.unit for m in modalities}
         for name, pixels in decoded.items():
             if out_dir:
                 target = out_dir / (path.stem + ("" if len(decoded) == 1 else f".{name}") + ".png")
@@ -45,8 +76,12 @@ def cmd_decompress(args: argparse.Namespace) -> None:
                 target = Path(args.output) / f"{path.stem}.{name}.png"
             else:
                 target = path.with_suffix(".png" if len(decoded) == 1 else f".{name}.png")
-            image = Image(pixels, bit_depths[name])
-            atomic_write(target, lambda tmp: write_image(tmp, image))
+            if pixels.ndim == 2:   # a depth map (uint16 in its unit)
+                depth = DepthMap(pixels, units[name] or "mm")
+                atomic_write(target, lambda tmp: write_depth(tmp, depth))
+            else:
+                image = Image(pixels, bit_depths[name])
+                atomic_write(target, lambda tmp: write_image(tmp, image))
             if not many:
                 print(f"{path} -> {target}")
 

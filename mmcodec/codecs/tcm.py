@@ -19,10 +19,12 @@ Liu, Sun, Katto, CVPR 2023, arXiv 2303.14978 (official code: github.com/jmliu206
   (:mod:`mmcodec.entropy.channel_context`).
 
 Sizes (``TCMCodec.sizes``): N = 64 (small), 96 (medium), 128 (large; the official default).
-Parameters here: 45,177,872 / 59,130,770 / 76,565,268. The paper's table gives 44.96 M for the
-small model; the official code itself has 45.18 M (45.17 M with one input channel), as measured
-with DeepSpeed's profiler in the thesis /work/shared/papers/multimodal-lic-tcm-rgbd-thesis.txt
-(tables 14-15), which are the counts here to the last digit shown.
+Parameters here: 45,180,752 / 59,133,650 / 76,568,148, those of the official code counted layer
+by layer (its z prior is CompressAI's EntropyBottleneck with four hidden (3, 3, 3, 3) layers).
+The paper's table gives 44.96 M for the small model; the thesis
+/work/shared/papers/multimodal-lic-tcm-rgbd-thesis.txt measured the official code with DeepSpeed's
+profiler at 45.18 M (45.17 M with one input channel; tables 14-15), equal to these counts at
+the precision shown.
 
 ``TCMCodec.cpu_config`` is a configuration small enough to train on a CPU: N = 32, M = 128 in 4
 slices of 32, z with 64 channels, 32-channel SWAtten, slice transforms 96 → 64; 7.0 M parameters
@@ -123,7 +125,7 @@ class TCMCodec(ChannelConditionalCodec):
             *tcm_stage(n, hyper_head_dim, hyper_window, config[0]), conv3x3(wide, z_channels, stride=2))
         self.h_mean_s = self._hyper_synthesis(config[3])
         self.h_scale_s = self._hyper_synthesis(config[3])
-        self.z_model = FactorizedEntropyModel(z_channels)
+        self.z_model = FactorizedEntropyModel(z_channels, filters=(3, 3, 3, 3))  # CompressAI's default, as official
         self.y_model = ChannelContextEntropyModel(
             m, num_slices, m, _cc_transform(self.cc_hidden), max_support_slices,
             make_attention=lambda c: SWAtten(c, c, attention_head_dim, self.attention_window, 0.0, attention_dim))

@@ -40,6 +40,12 @@ class ZooEntry:
     def digest(self) -> str:
         return file_digest(self.path)
 
+    @property
+    def modality(self) -> str:
+        """What the model codes: "image" or "depth"."""
+        from ..codecs import architecture_class
+        return architecture_class(self.architecture).modality
+
 
 @lru_cache(maxsize=None)
 def _digest_cached(path: str, mtime: float, size: int) -> str:
@@ -93,6 +99,8 @@ def find_entry(model: str | None = None, quality: int | None = None) -> ZooEntry
         except ModelError:
             raise ModelError(f"unknown model '{model}' (run 'mmcodec models' for the list)") from None
         entries = [e for e in entries if e.architecture == architecture]
+    else:  # a quality alone picks among the image models
+        entries = [e for e in entries if e.modality == "image"]
     if quality is not None:
         entries = [e for e in entries if e.quality == quality]
     if not entries:

@@ -102,7 +102,7 @@ def test_metric_is_the_training_loss() -> None:
     peak = 4096.0
 
     def tensor(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.asarray(a, dtype=np.float64) / peak)[None, None]
+        return torch.from_numpy(np.asarray(a, dtype=np.float64) / peak).float()[None, None]
 
     expected = comprehensive_similarity_loss(tensor(depth), tensor(decoded), torch.from_numpy(depth > 0)[None, None])
     assert comprehensive_similarity(depth, decoded, peak=peak) == expected.item()

@@ -1,0 +1,75 @@
+"""The command line with depth maps and RGB-D pairs (untrained small models, a real frame)."""
+from pathlib import Path
+
+import imagecodecs
+import numpy as np
+import pytest
+import torch
+
+from mmcodec.cli import main
+from mmcodec.codecs import create
+from mmcodec.modalities.depth import read_depth
+from mmcodec.modalities.image import read_image
+from mmcodec.zoo import DEFAULT_MODEL, export_model
+
+FRAME = Path(__file__).resolve().parents[1] / "../shared/datasets/rgbd/redkitchen/frame-000000"
+pytestmark = pytest.mark.skipif(not Path(f"{FRAME}.depth.png").is_file(), reason="shared datasets not available")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli-rgbd")
+    models = {}
+    for name in ("depth-mean-scale", "rgb-conditional-depth"):
+        torch.manual_seed(0)
+        models[name] = folder / f"{name}.safetensors"
+        export_model(create(name, n=16, m=24), models[name], f"{name}-test", 1, 32.0,
+                     context_model=DEFAULT_MODEL if name.startswith("rgb") else None)
+    depth = read_depth(f"{FRAME}.depth.png").pixels[:128, :192]
+    color = read_image(f"{FRAME}.color.jpg", channels=3).pixels[:128, :192]
+    (folder / "d.png").write_bytes(imagecodecs.png_encode(np.ascontiguousarray(depth)))
+    (folder / "c.png").write_bytes(imagecodecs.png_encode(np.ascontiguousarray(color)))
+    return folder, models, depth
+
+
+def test_joint_file_and_both_outputs(files, capsys):
+    folder, models, depth = files
+    model = str(models["rgb-conditional-depth"])
+    assert main(["compress", str(folder / "c.png"), "--depth", str(folder / "d.png"), "--model", model,
+                 "-o", str(folder / "frame.mmc")]) == 0
+    assert "bits per RGB-D pixel" in capsys.readouterr().out
+    out = folder / "out"
+    out.mkdir()
+    assert main(["decompress", str(folder / "frame.mmc"), "--model", model, "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["frame.depth.png", "frame.image.png"]
+    decoded = read_depth(out / "frame.depth.png").pixels
+    assert np.array_equal(decoded == 0, depth == 0)
+    assert read_image(out / "frame.image.png").pixels.shape == (128, 192, 3)
+
+
+def test_depth_only_file(files):
+    folder, models, depth = files
+    model = str(models["depth-mean-scale"])
+    assert main(["compress", str(folder / "d.png"), "--modality", "depth", "--model", model,
+                 "-o", str(folder / "d.mmc")]) == 0
+    assert main(["decompress", str(folder / "d.mmc"), "--model", model, "-o", str(folder / "d-out.png")]) == 0
+    assert np.array_equal(read_depth(folder / "d-out.png").pixels == 0, depth == 0)
+
+
+def test_mistakes_are_one_line_errors(files, capsys):
+    folder, models, _ = files
+    cases = [
+        ["compress", str(folder / "c.png"), "--depth", str(folder / "c.png"), "--model",
+         str(models["rgb-conditional-depth"]), "-o", str(folder / "x.mmc")],              # colour as depth
+        ["compress", str(folder / "c.png"), "--depth", str(folder / "d.png"), "--model",
+         str(models["depth-mean-scale"]), "-o", str(folder / "x.mmc")],                   # not conditional
+        ["compress", str(folder / "c.png"), "--model", str(models["depth-mean-scale"]),
+         "-o", str(folder / "x.mmc")],                                                     # depth model, image
+        ["compress", str(folder / "c.png"), str(folder / "d.png"), "--depth", str(folder / "d.png")],
+    ]
+    for argv in cases:
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("mmcodec: error:") and "\n" not in err
+        assert not (folder / "x.mmc").exists()
