@@ -24,70 +24,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
-import mmcodec  # noqa: E402
-from mmcodec.depth_api import compress_depth, compress_rgbd  # noqa: E402
 from mmcodec.evaluate.bd_rate import bd_rate  # noqa: E402
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
-from mmcodec.evaluate.depth_metrics import depth_metrics  # noqa: E402
-from mmcodec.modalities.depth import read_depth, to_millimetres  # noqa: E402
-from mmcodec.modalities.image import read_image  # noqa: E402
-from mmcodec.modalities.rgbd_pairs import RgbdPair, find_rgbd_pairs, split_by_frames  # noqa: E402
-from mmcodec.zoo import ZooEntry, list_models  # noqa: E402
+from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames  # noqa: E402
+from mmcodec.modalities.depth import read_depth  # noqa: E402
+from mmcodec.zoo import list_models  # noqa: E402
 
 OUT = ROOT / "docs" / "results"
-METRICS = ("psnr", "rmse_mm", "mae_mm", "flying_pixels_percent", "comprehensive_similarity_db")
-
-
-def test_frames(root: Path, limit: int | None) -> list[RgbdPair]:
-    frames: list[RgbdPair] = []
-    for name in ("rgbdd", "redkitchen"):
-        frames += split_by_frames(find_rgbd_pairs(root / name, "mm"), 0.1)[1]
-    frames += find_rgbd_pairs(root / "icl-nuim-livingroom", "mm")
-    if limit:  # spread over the datasets
-        step = max(1, len(frames) // limit)
-        frames = frames[::step][:limit]
-    return frames
-
-
-def _mean(rows: list[dict], key: str) -> float:
-    return float(np.mean([r[key] for r in rows]))
-
-
-def run_model(entry: ZooEntry, frames: list[RgbdPair]) -> dict:
-    conditional = entry.context_model is not None
-    rows = []
-    for pair in frames:
-        depth = read_depth(pair.depth, pair.unit)
-        pixels = depth.height * depth.width
-        start = time.perf_counter()
-        if conditional:
-            color = read_image(pair.color, channels=3)
-            data = compress_rgbd(color, depth, depth.unit, model=str(entry.path))
-            color_bytes = len(mmcodec.compress(color, model=entry.context_model))
-        else:
-            data = compress_depth(depth, depth.unit, model=str(entry.path))
-            color_bytes = 0
-        encoding = time.perf_counter() - start
-        start = time.perf_counter()
-        decoded = mmcodec.decompress(data, model=str(entry.path))["depth"]
-        decoding = time.perf_counter() - start
-        metrics = depth_metrics(depth.millimetres(), to_millimetres(decoded, depth.unit))
-        rows.append({"frame": f"{pair.sequence}/{pair.name}", "bytes": len(data),
-                     "depth_bpp": 8 * (len(data) - color_bytes) / pixels, "color_bpp": 8 * color_bytes / pixels,
-                     "encoding_time": encoding, "decoding_time": decoding,
-                     "holes_kept": metrics["holes_kept"], **{k: metrics[k] for k in METRICS}})
-    summary = {k: _mean(rows, k) for k in ("depth_bpp", "color_bpp", "encoding_time", "decoding_time", *METRICS)}
-    summary["holes_kept"] = all(r["holes_kept"] for r in rows)
-    return {"model": entry.model_id, "architecture": entry.architecture, "lambda": entry.lmbda,
-            "conditional": conditional, "context_model": entry.context_model, "mean": summary, "frames": rows}
 
 
 def curve(results: list[dict]) -> tuple[list[float], list[float]]:
@@ -174,12 +122,12 @@ def main() -> None:
     parser.add_argument("--skip-anchors", action="store_true")
     parser.add_argument("--name", default="rgbd-depth")
     args = parser.parse_args()
-    frames = test_frames(args.data, args.frames)
+    frames = rgbd_test_frames(args.data, args.frames)
     entries = [e for e in list_models() if e.modality == "depth"]
     models = []
     for entry in entries:
         print(f"{entry.model_id} on {len(frames)} frames", flush=True)
-        models.append(run_model(entry, frames))
+        models.append(evaluate_depth_model(entry, frames))
     anchors = []
     if not args.skip_anchors:
         depths = [read_depth(p.depth, p.unit).pixels for p in frames]

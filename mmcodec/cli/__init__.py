@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", type=int, required=True)
     p.add_argument("--hardware", default="unknown", help="where it was trained, for the model card")
     p.add_argument("--kodak", help="Kodak folder: measure the exported model and write its card")
+    p.add_argument("--rgbd", help="RGB-D datasets folder (../shared/datasets/rgbd): measure an exported depth "
+                                  "model on its held-out frames and write its card")
     p.add_argument("-o", "--output", help="weights folder (default: the package's zoo)")
     p.set_defaults(run=cmd_export)
 

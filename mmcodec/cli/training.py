@@ -42,3 +42,15 @@ def cmd_export(args: argparse.Namespace) -> None:
         card_dir = weights_dir.parent / "cards" if args.output else None
         card = write_card(entry, run, results, args.hardware, *( [card_dir] if card_dir else []))
         print(f"model card: {card}")
+    if args.rgbd:
+        import json
+
+        from ..evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames
+        from ..train.export import write_depth_card
+
+        measured = evaluate_depth_model(entry, rgbd_test_frames(Path(args.rgbd)))
+        (run / "rgbd.json").write_text(json.dumps(measured, indent=2) + "\n")
+        card_dir = weights_dir.parent / "cards" if args.output else None
+        command = f"mmcodec export {args.run_dir} --model-id {args.model_id} --quality {args.quality} --rgbd {args.rgbd}"
+        card = write_depth_card(entry, run, measured, command, args.hardware, *([card_dir] if card_dir else []))
+        print(f"model card: {card} (depth {measured['mean']['depth_bpp']:.4f} bpp, {measured['mean']['psnr']:.2f} dB)")

@@ -36,8 +36,9 @@ def export_run(run_dir: Path, model_id: str, quality: int, weights_dir: Path = W
     codec = create(config["architecture"], **config["model_config"])
     load_checkpoint(run_dir / "checkpoint.safetensors", codec, {})
     settle_quantiles(codec)
+    context_model = config.get("context_model") if config.get("context") == "decoded-rgb" else None
     return export_model(codec, weights_dir / f"{model_id}.safetensors", model_id, quality,
-                        config["lmbda"], config.get("metric", "mse"))
+                        config["lmbda"], config.get("metric", "mse"), context_model=context_model)
 
 
 def training_trace(log_csv: Path, points: int = 8) -> list[str]:
@@ -80,6 +81,48 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         "|---|---|---|---|---|---|",
         f"| {means['bpp']:.4f} | {means['estimated_bpp']:.4f} | {means['psnr-rgb']:.2f} | "
         f"{means.get('ms-ssim-rgb', float('nan')):.4f} | {means['encoding_time']:.2f} | {means['decoding_time']:.2f} |",
+        "",
+    ]
+    lines += training_trace(run_dir / "log.csv")
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    path = cards_dir / f"{entry.model_id}.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: str, hardware: str,
+                     cards_dir: Path = CARDS_DIR) -> Path:
+    """Model card of a depth model: objective, RGB-D data and split, steps, hardware, wall time,
+    and its measured depth RD on held-out frames (``measured``: ``evaluate_depth_model``'s dict)."""
+    config = json.loads((run_dir / "config.json").read_text())
+    meta = json.loads((run_dir / "checkpoint.json").read_text())
+    m = measured["mean"]
+    context = (f"decoded colour from `{entry.context_model}` (as the decoder sees it)" if entry.context_model
+               else "none (depth alone)")
+    data = config["data"] if isinstance(config["data"], list) else [config["data"]]
+    lines = [
+        f"# {entry.model_id}",
+        "",
+        f"- architecture: `{entry.architecture}` {json.dumps(entry.config)}",
+        f"- objective: R + λ·D, D = {entry.metric} on depth / 65535 (λ·255²·MSE), λ = {entry.lmbda}",
+        f"- context: {context}",
+        f"- training data: {', '.join(f'`{d}`' for d in data)}, the last {config.get('test_fraction', 0):.0%} of "
+        f"each sequence held out; holes filled before coding; random {config['crop']}² crops with flips, "
+        f"batch {config['batch_size']}",
+        f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
+        f"gradient clip {config['clip_norm']}" + (f"; started from `{config['init_from']}`" if config.get("init_from")
+                                                   else ""),
+        f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}",
+        f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
+        "",
+        f"Measured on {len(measured['frames'])} held-out RGB-D frames (real files, `{command}`, CPU; depth "
+        "metrics over valid pixels, PSNR peak 65535):",
+        "",
+        "| depth bpp | PSNR dB | RMSE mm | MAE mm | flying px % | holes exact | encode s | decode s |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {m['depth_bpp']:.4f} | {m['psnr']:.2f} | {m['rmse_mm']:.1f} | {m['mae_mm']:.1f} | "
+        f"{m['flying_pixels_percent']:.2f} | {'yes' if m['holes_kept'] else 'no'} | {m['encoding_time']:.2f} | "
+        f"{m['decoding_time']:.2f} |",
         "",
     ]
     lines += training_trace(run_dir / "log.csv")

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from mmcodec.errors import ContainerError
-from mmcodec.modalities.hole_mask import decode_hole_mask, encode_hole_mask
+from mmcodec.modalities.hole_mask import decode_hole_mask, encode_hole_mask, jxl_size
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (7, 13), (48, 64)])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 13), (48, 64), (8, 8), (90, 160), (264, 256), (1000, 3)])
 def test_random_masks_round_trip(shape):
     rng = np.random.default_rng(0)
     valid = rng.random(shape) > 0.3
@@ -34,3 +34,17 @@ def test_corrupt_or_mismatched_streams_are_refused():
         decode_hole_mask(data, 16, 24)
     with pytest.raises(ContainerError):
         decode_hole_mask(b"\x00garbage", 16, 16)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (9, 16), (90, 160), (120, 150), (480, 640), (3000, 2), (77, 531)])
+def test_size_is_read_from_the_codestream_header(shape):
+    valid = np.ones(shape, bool)
+    valid[0, 0] = False
+    assert jxl_size(encode_hole_mask(valid)) == shape
+
+
+def test_a_stream_for_a_larger_map_is_refused_before_decoding():
+    valid = np.ones((4000, 4000), bool)
+    valid[::7, ::5] = False
+    with pytest.raises(ContainerError, match="size"):
+        decode_hole_mask(encode_hole_mask(valid), 16, 16)

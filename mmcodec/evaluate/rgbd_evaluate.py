@@ -1,0 +1,81 @@
+"""Measuring depth models on held-out RGB-D frames with real files (depth-only and joint RGB-D).
+
+Test frames (:func:`rgbd_test_frames`): the last 10% of RGB-D-D (by timestamp) and of 7-Scenes
+red kitchen (by frame number), which the training configs hold out with ``test_fraction: 0.1``,
+and the ICL-NUIM living-room frames (never trained on).
+
+For a depth-only model each frame becomes one :func:`compress_depth` file; for an
+RGB-conditioned model one joint :func:`compress_rgbd` file, whose *depth bits* are the joint
+file minus the colour-only file of the same frame by the same RGB model (the colour streams
+are byte-identical in both). Quality over valid pixels only (holes excluded, and checked to
+come back exactly): :func:`mmcodec.evaluate.depth_metrics.depth_metrics`.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..modalities.depth import read_depth, to_millimetres
+from ..modalities.image import read_image
+from ..modalities.rgbd_pairs import RgbdPair, find_rgbd_pairs, split_by_frames
+from ..zoo import ZooEntry
+from .depth_metrics import depth_metrics
+
+TEST_FRACTION = 0.1
+HELD_OUT_SEQUENCES = ("rgbdd", "redkitchen")   # trained on, except their last 10%
+TEST_ONLY_SEQUENCES = ("icl-nuim-livingroom",)
+METRICS = ("psnr", "rmse_mm", "mae_mm", "flying_pixels_percent", "comprehensive_similarity_db")
+
+
+def rgbd_test_frames(root: Path, limit: int | None = None) -> list[RgbdPair]:
+    """The held-out frames under ``root`` (``../shared/datasets/rgbd``); ``limit`` spreads a
+    subset over them."""
+    frames: list[RgbdPair] = []
+    for name in HELD_OUT_SEQUENCES:
+        frames += split_by_frames(find_rgbd_pairs(Path(root) / name, "mm"), TEST_FRACTION)[1]
+    for name in TEST_ONLY_SEQUENCES:
+        frames += find_rgbd_pairs(Path(root) / name, "mm")
+    if limit:
+        frames = frames[:: max(1, len(frames) // limit)][:limit]
+    return frames
+
+
+def _mean(rows: list[dict], key: str) -> float:
+    return float(np.mean([r[key] for r in rows]))
+
+
+def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair]) -> dict:
+    """Per-frame and mean depth bpp, quality and times of one depth model (a zoo entry)."""
+    import mmcodec
+
+    from ..depth_api import compress_depth, compress_rgbd
+
+    conditional = entry.context_model is not None
+    rows = []
+    for pair in frames:
+        depth = read_depth(pair.depth, pair.unit)
+        pixels = depth.height * depth.width
+        start = time.perf_counter()
+        if conditional:
+            color = read_image(pair.color, channels=3)
+            data = compress_rgbd(color, depth, depth.unit, model=str(entry.path))
+            encoding = time.perf_counter() - start
+            color_bytes = len(mmcodec.compress(color, model=entry.context_model))
+        else:
+            data = compress_depth(depth, depth.unit, model=str(entry.path))
+            encoding = time.perf_counter() - start
+            color_bytes = 0
+        start = time.perf_counter()
+        decoded = mmcodec.decompress(data, model=str(entry.path))["depth"]
+        decoding = time.perf_counter() - start
+        metrics = depth_metrics(depth.millimetres(), to_millimetres(decoded, depth.unit))
+        rows.append({"frame": f"{pair.sequence}/{pair.name}", "bytes": len(data),
+                     "depth_bpp": 8 * (len(data) - color_bytes) / pixels, "color_bpp": 8 * color_bytes / pixels,
+                     "encoding_time": encoding, "decoding_time": decoding,
+                     "holes_kept": metrics["holes_kept"], **{k: metrics[k] for k in METRICS}})
+    summary = {k: _mean(rows, k) for k in ("depth_bpp", "color_bpp", "encoding_time", "decoding_time", *METRICS)}
+    summary["holes_kept"] = all(r["holes_kept"] for r in rows)
+    return {"model": entry.model_id, "architecture": entry.architecture, "lambda": entry.lmbda,
+            "conditional": conditional, "context_model": entry.context_model, "mean": summary, "frames": rows}
