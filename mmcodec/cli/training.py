@@ -51,6 +51,7 @@ def cmd_export(args: argparse.Namespace) -> None:
         measured = evaluate_depth_model(entry, rgbd_test_frames(Path(args.rgbd)))
         (run / "rgbd.json").write_text(json.dumps(measured, indent=2) + "\n")
         card_dir = weights_dir.parent / "cards" if args.output else None
-        command = f"mmcodec export {args.run_dir} --model-id {args.model_id} --quality {args.quality} --rgbd {args.rgbd}"
+        command = (f"mmcodec export {args.run_dir} --model-id {args.model_id} --quality {args.quality} "
+                   f"--rgbd {args.rgbd}")
         card = write_depth_card(entry, run, measured, command, args.hardware, *([card_dir] if card_dir else []))
         print(f"model card: {card} (depth {measured['mean']['depth_bpp']:.4f} bpp, {measured['mean']['psnr']:.2f} dB)")
