@@ -131,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         print("mmcodec: error: out of memory", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (e.g. `mmcodec models | head`): not an error
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug: still one line, never a traceback
         print(f"mmcodec: internal error: {exc.__class__.__name__}: {exc}".replace("\n", " "), file=sys.stderr)
         return 1

@@ -111,8 +111,9 @@ def cmd_models(args: argparse.Namespace) -> None:
     print("shipped models:")
     for e in list_models():
         mark = "  (default)" if e.model_id == DEFAULT_MODEL else ""
-        print(f"  {e.model_id}: {e.architecture} {e.config}, quality {e.quality}, "
-              f"{e.metric} λ={e.lmbda}, weights {e.digest}{mark}")
+        context = f", colour from {e.context_model}" if e.context_model else ""
+        print(f"  {e.model_id}: {e.modality}, {e.architecture} {e.config}, quality {e.quality}, "
+              f"{e.metric} λ={e.lmbda}{context}, weights {e.digest}{mark}")
     print("architectures (aliases):")
     for name, aliases in sorted(architectures().items()):
         print(f"  {name}" + (f" ({', '.join(aliases)})" if aliases else ""))
