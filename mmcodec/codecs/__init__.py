@@ -7,8 +7,12 @@ from .hyperprior import HyperpriorCodec
 from .mean_scale import MeanScaleHyperpriorCodec
 from .registry import architecture_class, architectures, canonical_name, create
 from .tcm import TCMCodec
+from .tcm_attention_fusion import TCMAttentionFusionCodec
+from .tcm_conv_fusion import TCMConvFusionCodec
+from .tcm_early_fusion import TCMEarlyFusionCodec
 
 __all__ = ["CodedLatents", "LearnedCodec", "FactorizedCodec", "HyperpriorCodec",
            "MeanScaleHyperpriorCodec", "ChannelAutoregressiveCodec", "TCMCodec",
-           "DepthMeanScaleCodec", "RgbConditionalDepthCodec",
+           "DepthMeanScaleCodec", "RgbConditionalDepthCodec", "TCMEarlyFusionCodec", "TCMConvFusionCodec",
+           "TCMAttentionFusionCodec",
            "architecture_class", "architectures", "canonical_name", "create"]

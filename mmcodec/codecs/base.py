@@ -44,7 +44,8 @@ class LearnedCodec(nn.Module):
 
     padding_multiple: int = 64
     name: str = "learned-codec"
-    modality: str = "image"          # what it codes: "image" (1 or 3 channels) or "depth"
+    modality: str = "image"   # what it codes: "image" (1 or 3 channels), "depth" (a depth map, maybe given
+                              # the decoded colour) or "rgbd" (an RGB-D stack in, one of its modalities out)
 
     def __init__(self, in_channels: int = 3) -> None:
         super().__init__()

@@ -76,7 +76,11 @@ def _cc_transform(hidden: tuple[int, int]):
 
 @register("tcm", "lic-tcm", "liu2023-tcm")
 class TCMCodec(ChannelConditionalCodec):
-    """LIC-TCM with ``n`` = N (half the width of the TCM blocks) and ``m`` = M latent channels."""
+    """LIC-TCM with ``n`` = N (half the width of the TCM blocks) and ``m`` = M latent channels.
+
+    ``out_channels`` (default ``in_channels``) is the width of g_s's output, for the multimodal
+    variants whose input stacks a context after the target (:mod:`.tcm_early_fusion`).
+    """
 
     sizes: ClassVar[dict] = {"small": 64, "medium": 96, "large": 128}
     cpu_config: ClassVar[dict] = {"n": 32, "m": 128, "num_slices": 4, "z_channels": 64, "attention_dim": 32,
@@ -91,8 +95,10 @@ class TCMCodec(ChannelConditionalCodec):
                  config: tuple[int, ...] = (2, 2, 2, 2, 2, 2), head_dim: tuple[int, ...] = (8, 16, 32, 32, 16, 8),
                  window: int = 8, hyper_window: int = 4, hyper_head_dim: int = 32,
                  attention_dim: int = 128, attention_head_dim: int = 16, attention_window: int | None = None,
-                 cc_hidden: tuple[int, int] = (224, 128), drop_path_rate: float = 0.0) -> None:
+                 cc_hidden: tuple[int, int] = (224, 128), drop_path_rate: float = 0.0,
+                 out_channels: int | None = None) -> None:
         super().__init__(in_channels)
+        self.out_channels = in_channels if out_channels is None else out_channels
         self.n, self.m, self.z_channels = n, m, z_channels
         self.num_slices, self.max_support_slices = num_slices, max_support_slices
         self.block_config, self.head_dim = tuple(config), tuple(head_dim)
@@ -119,7 +125,7 @@ class TCMCodec(ChannelConditionalCodec):
             ResidualBlockUpsample(m, wide, 2),
             *stage(3, head_dim[3], window), ResidualBlockUpsample(wide, wide, 2),
             *stage(4, head_dim[4], window), ResidualBlockUpsample(wide, wide, 2),
-            *stage(5, head_dim[5], window), subpel_conv3x3(wide, in_channels, 2))
+            *stage(5, head_dim[5], window), subpel_conv3x3(wide, self.out_channels, 2))
         self.h_a = nn.Sequential(
             ResidualBlockWithStride(m, wide, 2),
             *tcm_stage(n, hyper_head_dim, hyper_window, config[0]), conv3x3(wide, z_channels, stride=2))
@@ -143,7 +149,8 @@ class TCMCodec(ChannelConditionalCodec):
                 "hyper_window": self.hyper_window, "hyper_head_dim": self.hyper_head_dim,
                 "attention_dim": self.attention_dim, "attention_head_dim": self.attention_head_dim,
                 "attention_window": self.attention_window, "cc_hidden": list(self.cc_hidden),
-                "drop_path_rate": self.drop_path_rate}
+                "drop_path_rate": self.drop_path_rate,   # out_channels only when it differs: older configs unchanged
+                **({"out_channels": self.out_channels} if self.out_channels != self.in_channels else {})}
 
     # windowed attention has no small receptive field to band over: transform the whole image
     def analysis(self, x: torch.Tensor) -> torch.Tensor:
