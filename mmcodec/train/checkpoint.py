@@ -64,9 +64,14 @@ def load_checkpoint(path: Path, model: torch.nn.Module, optimizers: dict[str, to
     return meta
 
 
-def load_model_weights(path: Path, model: torch.nn.Module) -> None:
-    """Model weights only, from a training checkpoint (``model.*`` keys) or a zoo file."""
+def read_model_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The model's state dict (float32) from a training checkpoint (``model.*`` keys) or a zoo file."""
     tensors = load_file(str(path))
     if any(k.startswith("model.") for k in tensors):
         tensors = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
+    return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
+
+
+def load_model_weights(path: Path, model: torch.nn.Module) -> None:
+    """Model weights only, from a training checkpoint or a zoo file (all keys must match)."""
+    model.load_state_dict(read_model_weights(path))

@@ -43,6 +43,8 @@ class TrainConfig:
     context_model: str | None = None     # shipped RGB model that makes the decoded-rgb context
     depth_unit: str = "auto"
     test_fraction: float = 0.0
+    depth_baseline: str | None = None    # mm-tcm-conv: start its depth path from this trained 1-channel
+                                         # tcm and freeze it (the thesis's recipe)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

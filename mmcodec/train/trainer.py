@@ -14,7 +14,7 @@ import torch
 
 from ..codecs import create
 from . import distributed
-from .checkpoint import load_checkpoint, load_model_weights, save_checkpoint
+from .checkpoint import load_checkpoint, load_model_weights, read_model_weights, save_checkpoint
 from .config import TrainConfig
 from .data import RandomCropImages, list_images
 from .losses import rate_distortion_loss
@@ -87,6 +87,11 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
     model = create(config.architecture, **config.model_config)
     if config.crop % model.padding_multiple:
         raise ValueError(f"crop {config.crop} must be a multiple of {model.padding_multiple} for {model.name}")
+    if config.depth_baseline:
+        if not hasattr(model, "load_depth_baseline"):
+            raise ValueError(f"depth_baseline is for models with a depth path (mm-tcm-conv), not {model.name}")
+        model.load_depth_baseline(read_model_weights(Path(config.depth_baseline)))
+        model.freeze_depth_path()
     model.to(device)
     aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]

@@ -1,15 +1,10 @@
 """RGB-D training end to end on a tiny folder of real frames: data, a conditional run, export
 with its context model, measurement and the depth model card."""
-from pathlib import Path
-
-import imagecodecs
 import numpy as np
 import pytest
 import torch
 
 from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model
-from mmcodec.modalities.depth import read_depth
-from mmcodec.modalities.image import read_image
 from mmcodec.modalities.rgbd_pairs import find_rgbd_pairs
 from mmcodec.train import distributed
 from mmcodec.train.config import TrainConfig
@@ -18,23 +13,14 @@ from mmcodec.train.rgbd_data import RandomCropRgbd, frame_tensor
 from mmcodec.train.trainer import train_process
 from mmcodec.zoo import DEFAULT_MODEL
 
-KITCHEN = Path(__file__).resolve().parents[2] / "../shared/datasets/rgbd/redkitchen"
+from .rgbd_folder import KITCHEN, make_rgbd_folder
+
 pytestmark = pytest.mark.skipif(not KITCHEN.is_dir(), reason="shared datasets not available")
 
 
 @pytest.fixture(scope="module")
 def rgbd_folder(tmp_path_factory):
-    """Four 96×128 crops of 7-Scenes frames in the color/ + depth/ layout (with holes)."""
-    root = tmp_path_factory.mktemp("rgbd") / "kitchen"
-    for i, frame in enumerate((0, 4, 8, 12)):
-        color = read_image(KITCHEN / f"frame-{frame:06d}.color.jpg", channels=3).pixels[200:296, 0:128]
-        depth = read_depth(KITCHEN / f"frame-{frame:06d}.depth.png").pixels[200:296, 0:128]
-        (root / "color").mkdir(parents=True, exist_ok=True)
-        (root / "depth").mkdir(exist_ok=True)
-        (root / "color" / f"{i:03d}.png").write_bytes(imagecodecs.png_encode(np.ascontiguousarray(color)))
-        (root / "depth" / f"{i:03d}.png").write_bytes(imagecodecs.png_encode(np.ascontiguousarray(depth)))
-    assert (read_depth(root / "depth" / "000.png").pixels == 0).any()
-    return root
+    return make_rgbd_folder(tmp_path_factory.mktemp("rgbd") / "kitchen")
 
 
 def test_frames_put_the_target_first(rgbd_folder):
