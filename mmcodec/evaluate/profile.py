@@ -123,7 +123,10 @@ def time_coding(model: nn.Module, height: int = 512, width: int = 768, device: s
         coded = model.compress(x)
         sync()
         middle = time.perf_counter()
-        model.decompress(coded)
+        if getattr(model, "context", None) is not None:   # a conditional codec decodes given its context
+            model.decompress(coded, x[:, model.out_channels:])
+        else:
+            model.decompress(coded)
         sync()
         end = time.perf_counter()
         if run >= warmup:

@@ -58,3 +58,10 @@ def test_cli_profile_prints_the_table(capsys) -> None:
     out = capsys.readouterr().out
     assert "| hyperprior" in out and "kMACs/pixel" in out
     assert main(["profile", "tcm", "--config", '{"n": 16, "m": 32}']) == 2
+
+
+def test_coding_time_of_a_conditional_depth_codec() -> None:
+    torch.manual_seed(0)
+    codec = create("rgb-conditional-depth", n=8, m=12)
+    timing = time_coding(codec, 64, 64, repeats=1, warmup=0)
+    assert timing["encode_s"] > 0 and timing["decode_s"] > 0 and timing["bytes"] > 0
