@@ -21,8 +21,8 @@ from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate  # noqa: E402
 from mmcodec.evaluate.evaluate import evaluate_folder  # noqa: E402
 from mmcodec.evaluate.plot import plot_curves  # noqa: E402
 from mmcodec.evaluate.report import bd_table  # noqa: E402
-from mmcodec.evaluate.results import load_curve, merge_points  # noqa: E402
-from mmcodec.zoo import list_models  # noqa: E402
+from mmcodec.evaluate.results import Curve, load_curve, merge_points  # noqa: E402
+from mmcodec.zoo import list_models, read_entry  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference-results" / "kodak"
 # our anchor → the published curve of the same codec (CompressAI's measurements)
@@ -30,13 +30,23 @@ ANCHOR_CHECKS = {"anchor-jpeg": "jpeg.json", "anchor-webp": "webp.json", "anchor
                  "anchor-jpeg2000": "jpeg2000.json"}
 PUBLISHED = ["bpg_444_x265_ycbcr.json", "vtm.json", "compressai-bmshj2018-hyperprior_mse_cpu.json",
              "compressai-mbt2018-mean_mse_cpu.json"]
+# LIC-TCM small (N = 64) on Kodak as published (Liu et al., CVPR 2023, arXiv 2303.14978; MSE models)
+PUBLISHED_LIC_TCM = Curve("paper LIC-TCM N=64", "Liu et al. CVPR 2023, Kodak, MSE", [0.161, 0.306, 0.455, 0.899],
+                          [29.99, 32.42, 34.18, 37.96], [])
 
 
-def run_models(folder: Path, out: Path) -> list[Path]:
+def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool) -> list[Path]:
+    """One result JSON per model (shipped image models + ``extra`` weights files), merged into one
+    curve per architecture; ``reuse`` keeps a model's JSON already in ``out``."""
     by_architecture: dict[str, list[dict]] = {}
-    for entry in [e for e in list_models() if e.modality == "image"]:
-        result = evaluate_folder(entry, folder, progress=True)
-        (out / f"{entry.model_id}.json").write_text(json.dumps(result, indent=2) + "\n")
+    entries = [e for e in list_models() if e.modality == "image"] + [read_entry(p) for p in extra]
+    for entry in entries:
+        path = out / f"{entry.model_id}.json"
+        if reuse and path.exists():
+            result = json.loads(path.read_text())
+        else:
+            result = evaluate_folder(entry, folder, progress=True)
+            path.write_text(json.dumps(result, indent=2) + "\n")
         by_architecture.setdefault(entry.architecture, []).append(result)
     paths = []
     for architecture, results in by_architecture.items():
@@ -89,14 +99,19 @@ def main() -> None:
     parser.add_argument("--anchor-for-bd", default="anchor-jpeg2000", help="result name BD-rates are taken against")
     parser.add_argument("--skip-models", action="store_true")
     parser.add_argument("--reuse-anchors", action="store_true", help="keep anchor JSONs already in the output")
+    parser.add_argument("--reuse-models", action="store_true", help="keep model JSONs already in the output")
+    parser.add_argument("--extra-models", nargs="*", type=Path, default=[],
+                        help="weights files that are not shipped (e.g. other λ of a trained architecture)")
     args = parser.parse_args()
     out = ROOT / "docs" / "results" / args.name
     out.mkdir(parents=True, exist_ok=True)
-    paths = [] if args.skip_models else run_models(args.data, out)
+    paths = [] if args.skip_models else run_models(args.data, out, args.extra_models, args.reuse_models)
     paths += run_anchors(args.data, out, args.anchors, args.reuse_anchors)
     by_stem = {p.stem: load_curve(p) for p in paths}
     curves = list(by_stem.values())
     published = [load_curve(REFERENCE / n) for n in PUBLISHED] if args.name == "kodak" and REFERENCE.is_dir() else []
+    if args.name == "kodak":
+        published.append(PUBLISHED_LIC_TCM)
     plot = plot_curves(curves + published, ROOT / "docs" / "results" / f"{args.name}.png", args.name)
     command = "python benchmarks/kodak_rd.py " + " ".join(sys.argv[1:])
     lines = [f"# Rate–distortion on {args.name} ({args.data.name}, real bitstreams)", "",
