@@ -115,12 +115,45 @@ def plot(models: list[dict], anchors: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def render_views(entries: list, frames: list, name: str) -> list[str]:
+    """Back-projected coloured point clouds of one held-out 7-Scenes frame (pinhole fx = fy = 585):
+    the reference (left) and each depth architecture's mid-rate model's reconstruction (right)."""
+    import mmcodec
+    from mmcodec.depth_api import compress_depth, compress_rgbd
+    from mmcodec.evaluate.pointcloud_view import render_depth_comparison
+    from mmcodec.modalities.depth import to_millimetres
+    from mmcodec.modalities.image import read_image
+
+    frame = next((p for p in frames if p.sequence.startswith("redkitchen")), frames[0])
+    depth, color = read_depth(frame.depth, frame.unit), read_image(frame.color, channels=3)
+    lines = []
+    by_arch: dict[str, list] = {}
+    for entry in entries:
+        by_arch.setdefault(entry.architecture, []).append(entry)
+    for architecture, group in sorted(by_arch.items()):
+        entry = sorted(group, key=lambda e: e.lmbda)[len(group) // 2]
+        if entry.context_model:
+            data = compress_rgbd(color, depth, depth.unit, model=str(entry.path))
+        else:
+            data = compress_depth(depth, depth.unit, model=str(entry.path))
+        decoded = to_millimetres(mmcodec.decompress(data, model=str(entry.path))["depth"], depth.unit)
+        image = f"{name}-view-{architecture}.png"
+        render_depth_comparison(color.pixels, depth.millimetres(), decoded, OUT / image)
+        lines += [f"{frame.sequence}/{frame.name}, reference (left) and `{entry.model_id}` (right):", "",
+                  f"![{architecture}]({image})", ""]
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=datasets_dir() / "rgbd")
     parser.add_argument("--frames", type=int, help="use about this many frames (default: all held-out)")
     parser.add_argument("--skip-anchors", action="store_true")
     parser.add_argument("--name", default="rgbd-depth")
+    parser.add_argument("--cards-from-runs", type=Path,
+                        help="also write each shipped depth model's card from these results, its training "
+                             "record read from <this folder>/<model id>/ (the training run)")
+    parser.add_argument("--hardware", default="CPU", help="where the models were trained (for the cards)")
     args = parser.parse_args()
     frames = rgbd_test_frames(args.data, args.frames)
     entries = [e for e in list_models() if e.modality == "depth"]
@@ -145,8 +178,15 @@ def main() -> None:
     header = [f"# Depth and joint RGB-D coding ({len(frames)} held-out frames)", "",
               f"Measured with `{command}` on {m['platform']}, {m['cpu_count']} CPU cores, torch {m['torch']}.", "",
               f"![depth RD]({args.name}.png)", ""]
-    (OUT / f"{args.name}.md").write_text("\n".join(header + table(models, anchors, len(frames))) + "\n")
+    views = ["", "## Point clouds (depth back-projected, coloured by the frame's image)", ""] + render_views(
+        entries, frames, args.name)
+    (OUT / f"{args.name}.md").write_text("\n".join(header + table(models, anchors, len(frames)) + views) + "\n")
     print(f"wrote {OUT / (args.name + '.md')}")
+    if args.cards_from_runs:
+        from mmcodec.train.export import write_depth_card
+        for entry, measured in zip(entries, models):
+            card = write_depth_card(entry, args.cards_from_runs / entry.model_id, measured, command, args.hardware)
+            print(f"model card: {card}")
 
 
 if __name__ == "__main__":
