@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lmbda", type=float, help="override the rate–distortion trade-off λ")
     p.add_argument("--init-from", help="start a new run from these weights (checkpoint or zoo file)")
     p.add_argument("--milestones", help="override the learning-rate milestones, e.g. 1500,1800 ('' for none)")
+    p.add_argument("--threads", type=int, help="override the number of CPU threads")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("export", help="turn a training run into a zoo entry (+ Kodak results and card)")
