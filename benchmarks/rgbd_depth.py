@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
-from mmcodec.evaluate.bd_rate import bd_rate  # noqa: E402
+from mmcodec.evaluate.bd_rate import point_deltas  # noqa: E402
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames  # noqa: E402
 from mmcodec.modalities.depth import read_depth  # noqa: E402
@@ -41,6 +41,62 @@ OUT = ROOT / "docs" / "results"
 def curve(results: list[dict]) -> tuple[list[float], list[float]]:
     points = sorted((r["mean"]["depth_bpp"], r["mean"]["psnr"]) for r in results)
     return [p[0] for p in points], [p[1] for p in points]
+
+
+def per_dataset(models: list[dict]) -> list[str]:
+    """Mean depth bpp and PSNR per test set (frames are named <sequence>/<frame>)."""
+    sets = sorted({f["frame"].split("/")[0] for f in models[0]["frames"]}) if models else []
+    lines = ["", "## Per test set (depth bpp / PSNR)", "", "| model | " + " | ".join(sets) + " |",
+             "|---|" + "---|" * len(sets)]
+    for r in sorted(models, key=lambda r: (r["architecture"], r["lambda"])):
+        cells = []
+        for name in sets:
+            rows = [f for f in r["frames"] if f["frame"].split("/")[0] == name]
+            bpp, psnr = (sum(f[k] for f in rows) / len(rows) for k in ("depth_bpp", "psnr"))
+            cells.append(f"{bpp:.3f} / {psnr:.2f} dB ({len(rows)})")
+        lines.append(f"| {r['model']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def joint_versus_separate(models: list[dict]) -> list[str]:
+    """Per λ: one joint file (colour + conditioned depth) against two files (colour + depth alone)."""
+    alone = {r["lambda"]: r for r in models if not r["conditional"]}
+    lines = ["", "## Joint RGB-D file vs two separate files, per λ", "",
+             "Same colour streams in both (the colour-only file of the same RGB model); the difference is the "
+             "depth part.", "",
+             "| λ | colour bpp | depth bpp: alone → conditioned | total bpp: separate → joint | "
+             "depth PSNR: alone → conditioned |", "|---|---|---|---|---|"]
+    for r in sorted((r for r in models if r["conditional"]), key=lambda r: r["lambda"]):
+        base = alone.get(r["lambda"])
+        if base is None:
+            continue
+        m, b = r["mean"], base["mean"]
+        separate, joint = m["color_bpp"] + b["depth_bpp"], m["color_bpp"] + m["depth_bpp"]
+        lines.append(f"| {r['lambda']:g} | {m['color_bpp']:.4f} | {b['depth_bpp']:.4f} → {m['depth_bpp']:.4f} "
+                     f"({(m['depth_bpp'] / b['depth_bpp'] - 1) * 100:+.1f}%) | {separate:.4f} → {joint:.4f} "
+                     f"({(joint / separate - 1) * 100:+.1f}%) | {b['psnr']:.2f} → {m['psnr']:.2f} dB "
+                     f"({m['psnr'] - b['psnr']:+.2f} dB) |")
+    return lines
+
+
+def anchor_deltas(models: list[dict], anchors: list[dict]) -> list[str]:
+    """Each model point against each lossy anchor's interpolated curve (pchip): extra bits at equal
+    PSNR and PSNR gain at equal rate (BD-rates need four points per curve; these have three)."""
+    lines = ["", "## Each model point against the lossy depth anchors (pchip-interpolated)", "",
+             "| model | anchor | bits at equal PSNR | PSNR at equal rate |", "|---|---|---|---|"]
+    for r in sorted(models, key=lambda r: (r["architecture"], r["lambda"])):
+        for a in anchors:
+            res = a["results"]
+            keep = [i for i, p in enumerate(res["psnr"]) if p is not None]
+            if len(keep) < 2:
+                continue
+            try:
+                gain, extra = point_deltas([res["bpp"][i] for i in keep], [res["psnr"][i] for i in keep],
+                                           r["mean"]["depth_bpp"], r["mean"]["psnr"])
+                lines.append(f"| {r['model']} | {a['name']} | {extra:+.1f}% | {gain:+.2f} dB |")
+            except ValueError:
+                lines.append(f"| {r['model']} | {a['name']} | outside its range | |")
+    return lines
 
 
 def table(models: list[dict], anchors: list[dict], frames: int) -> list[str]:
@@ -58,24 +114,7 @@ def table(models: list[dict], anchors: list[dict], frames: int) -> list[str]:
     by_arch: dict[str, list[dict]] = {}
     for r in models:
         by_arch.setdefault(r["architecture"], []).append(r)
-    lines += ["", "## BD-rate of depth bits (PSNR, pchip; negative = fewer bits at equal depth PSNR)", "",
-              "| test | anchor | BD-rate |", "|---|---|---|"]
-    curves = {name: curve(rs) for name, rs in by_arch.items() if len(rs) >= 2}
-    for a in anchors:
-        res = a["results"]
-        keep = [i for i, p in enumerate(res["psnr"]) if p is not None]
-        if len(keep) >= 2:
-            curves[f"anchor {a['name']}"] = ([res["bpp"][i] for i in keep], [res["psnr"][i] for i in keep])
-    tests = [n for n in curves if not n.startswith("anchor")]
-    for test in tests:
-        for anchor in curves:
-            if anchor == test:
-                continue
-            try:
-                value = bd_rate(*curves[anchor], *curves[test])
-                lines.append(f"| {test} | {anchor} | {value:+.1f}% |")
-            except ValueError as exc:
-                lines.append(f"| {test} | {anchor} | n/a ({exc}) |")
+    lines += per_dataset(models) + joint_versus_separate(models) + anchor_deltas(models, anchors)
     lines += ["", "## Depth anchors on the same depth maps", "",
               "| anchor | setting | bpp | PSNR (16-bit) | RMSE mm | flying px % | holes exact |",
               "|---|---|---|---|---|---|---|"]
@@ -144,6 +183,24 @@ def render_views(entries: list, frames: list, name: str) -> list[str]:
     return lines
 
 
+def write_report(record: dict, name: str, views: list[str]) -> None:
+    """docs/results/<name>.md and .png from a measurement record (views: point-cloud lines)."""
+    models, anchors = record["models"], record["anchors"]
+    plot(models, anchors, OUT / f"{name}.png")
+    m = record["machine"]
+    header = [f"# Depth and joint RGB-D coding ({len(record['frames'])} held-out frames)", "",
+              f"Measured with `{record['command']}` on {m['platform']}, {m['cpu_count']} CPU cores, "
+              f"torch {m['torch']}.", "", f"![depth RD]({name}.png)", ""]
+    path = OUT / f"{name}.md"
+    if not views and path.exists():  # keep the point-cloud section of the last measurement
+        text = path.read_text()
+        marker = "## Point clouds"
+        views = [""] + text[text.index(marker):].rstrip("\n").split("\n") if marker in text else []
+    elif views:
+        views = ["", "## Point clouds (depth back-projected, coloured by the frame's image)", ""] + views
+    path.write_text("\n".join(header + table(models, anchors, len(record["frames"])) + views) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=datasets_dir() / "rgbd")
@@ -154,7 +211,13 @@ def main() -> None:
                         help="also write each shipped depth model's card from these results, its training "
                              "record read from <this folder>/<model id>/ (the training run)")
     parser.add_argument("--hardware", default="CPU", help="where the models were trained (for the cards)")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="rewrite the markdown and plot from docs/results/<name>.json without measuring")
     args = parser.parse_args()
+    if args.tables_only:
+        record = json.loads((OUT / f"{args.name}.json").read_text())
+        write_report(record, args.name, [])
+        return
     frames = rgbd_test_frames(args.data, args.frames)
     entries = [e for e in list_models() if e.modality == "depth"]
     models = []
@@ -173,14 +236,7 @@ def main() -> None:
     record = {"command": command, "machine": machine(), "frames": [f"{p.sequence}/{p.name}" for p in frames],
               "models": models, "anchors": anchors}
     (OUT / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
-    plot(models, anchors, OUT / f"{args.name}.png")
-    m = record["machine"]
-    header = [f"# Depth and joint RGB-D coding ({len(frames)} held-out frames)", "",
-              f"Measured with `{command}` on {m['platform']}, {m['cpu_count']} CPU cores, torch {m['torch']}.", "",
-              f"![depth RD]({args.name}.png)", ""]
-    views = ["", "## Point clouds (depth back-projected, coloured by the frame's image)", ""] + render_views(
-        entries, frames, args.name)
-    (OUT / f"{args.name}.md").write_text("\n".join(header + table(models, anchors, len(frames)) + views) + "\n")
+    write_report(record, args.name, render_views(entries, frames, args.name))
     print(f"wrote {OUT / (args.name + '.md')}")
     if args.cards_from_runs:
         from mmcodec.train.export import write_depth_card
