@@ -393,3 +393,15 @@ def test_cli_folder_round_trip(tmp_path, capsys, astronaut):
     for name, (h, w) in shapes.items():
         with PILImage.open(decoded / f"{name}.png") as im:
             assert np.asarray(im).shape == (h, w, 3)
+
+
+def test_outputs_get_the_usual_file_permissions(tmp_path) -> None:
+    import os
+
+    from mmcodec.cli.files import atomic_write
+
+    target = tmp_path / "out.bin"
+    atomic_write(target, lambda tmp: tmp.write_bytes(b"x"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
