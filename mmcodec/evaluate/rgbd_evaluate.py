@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..container import read_mmc
 from ..modalities.depth import read_depth, to_millimetres
 from ..modalities.image import read_image
 from ..modalities.rgbd_pairs import RgbdPair, find_rgbd_pairs, split_by_frames
@@ -71,11 +72,13 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair]) -> dict:
         decoded = mmcodec.decompress(data, model=str(entry.path))["depth"]
         decoding = time.perf_counter() - start
         metrics = depth_metrics(depth.millimetres(), to_millimetres(decoded, depth.unit))
-        rows.append({"frame": f"{pair.sequence}/{pair.name}", "bytes": len(data),
+        holes = sum(len(b) for s, b in read_mmc(data).streams if s.name == "depth/holes")
+        rows.append({"frame": f"{pair.sequence}/{pair.name}", "bytes": len(data), "holes_bpp": 8 * holes / pixels,
                      "depth_bpp": 8 * (len(data) - color_bytes) / pixels, "color_bpp": 8 * color_bytes / pixels,
                      "encoding_time": encoding, "decoding_time": decoding,
                      "holes_kept": metrics["holes_kept"], **{k: metrics[k] for k in METRICS}})
-    summary = {k: _mean(rows, k) for k in ("depth_bpp", "color_bpp", "encoding_time", "decoding_time", *METRICS)}
+    summary = {k: _mean(rows, k) for k in ("depth_bpp", "holes_bpp", "color_bpp", "encoding_time", "decoding_time",
+                                           *METRICS)}
     summary["holes_kept"] = all(r["holes_kept"] for r in rows)
     return {"model": entry.model_id, "architecture": entry.architecture, "lambda": entry.lmbda,
             "conditional": conditional, "context_model": entry.context_model, "mean": summary, "frames": rows}
