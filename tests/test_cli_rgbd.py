@@ -4,27 +4,20 @@ from pathlib import Path
 import imagecodecs
 import numpy as np
 import pytest
-import torch
 
 from mmcodec.cli import main
-from mmcodec.codecs import create
 from mmcodec.modalities.depth import read_depth
 from mmcodec.modalities.image import read_image
-from mmcodec.zoo import DEFAULT_MODEL, export_model
 
-FRAME = Path(__file__).resolve().parents[1] / "../shared/datasets/rgbd/redkitchen/frame-000000"
+from .depth_models import FRAME, export_tiny_depth_models
+
 pytestmark = pytest.mark.skipif(not Path(f"{FRAME}.depth.png").is_file(), reason="shared datasets not available")
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli-rgbd")
-    models = {}
-    for name in ("depth-mean-scale", "rgb-conditional-depth"):
-        torch.manual_seed(0)
-        models[name] = folder / f"{name}.safetensors"
-        export_model(create(name, n=16, m=24), models[name], f"{name}-test", 1, 32.0,
-                     context_model=DEFAULT_MODEL if name.startswith("rgb") else None)
+    models = export_tiny_depth_models(folder)
     depth = read_depth(f"{FRAME}.depth.png").pixels[:128, :192]
     color = read_image(f"{FRAME}.color.jpg", channels=3).pixels[:128, :192]
     (folder / "d.png").write_bytes(imagecodecs.png_encode(np.ascontiguousarray(depth)))

@@ -3,32 +3,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 import mmcodec
 from mmcodec import depth_api
-from mmcodec.codecs import create
 from mmcodec.container import read_mmc
 from mmcodec.errors import ContainerError, InputError, MmcodecError, ModelError
 from mmcodec.modalities.depth import read_depth
 from mmcodec.modalities.image import read_image
-from mmcodec.zoo import DEFAULT_MODEL, export_model
+from mmcodec.zoo import DEFAULT_MODEL
 
-FRAME = Path(__file__).resolve().parents[1] / "../shared/datasets/rgbd/redkitchen/frame-000000"
+from .depth_models import FRAME, export_tiny_depth_models
+
 pytestmark = pytest.mark.skipif(not Path(f"{FRAME}.depth.png").is_file(), reason="shared datasets not available")
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("depth-models")
-    paths = {}
-    for name in ("depth-mean-scale", "rgb-conditional-depth"):
-        torch.manual_seed(0)
-        path = folder / f"{name}.safetensors"
-        export_model(create(name, n=16, m=24), path, f"{name}-test", 1, 32.0,
-                     context_model=DEFAULT_MODEL if name.startswith("rgb") else None)
-        paths[name] = str(path)
-    return paths
+    return {name: str(path) for name, path in export_tiny_depth_models(tmp_path_factory.mktemp("depth-models")).items()}
 
 
 @pytest.fixture(scope="module")

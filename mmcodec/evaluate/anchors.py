@@ -36,26 +36,14 @@ X265_PARAMS = {"preset": "slow", "tune": "psnr", "x265:ipratio": "1", "x265:psy-
                "x265:frame-threads": "1"}
 
 
-@dataclass(frozen=True)
-class Anchor:
-    """A classical codec at fixed settings, with one quality knob.
-
-    ``encode(pixels, quality) -> bytes`` and ``decode(bytes) -> pixels`` work on H×W×3 ``uint8``
-    RGB; an anchor whose library (or library feature) is missing raises :class:`InputError`.
-    """
-
-    name: str
-    settings: str
-    qualities: tuple[float, ...]
-    encoder: Callable[[np.ndarray, float], bytes] = field(repr=False)
-    decoder: Callable[[bytes], np.ndarray] = field(repr=False)
-    requirement: Callable[[], str | None] = field(repr=False)  # None if usable, else why not
-    versions: Callable[[], str] = field(repr=False)
-    rate_increases: bool = True  # a larger quality value gives a larger file
+class Availability:
+    """What every anchor (image or depth) says about itself: its description, and whether its
+    library (or library feature) is usable here; needs ``name``, ``settings``, ``requirement``
+    (a callable: None if usable, else why not) and ``versions`` attributes."""
 
     @property
     def description(self) -> str:
-        """Library, versions, settings and chroma format (goes into the results JSON)."""
+        """Library, versions and settings (goes into the results JSON)."""
         return f"{self.settings} [{_safe(self.versions)}]"
 
     def unavailable_reason(self) -> str | None:
@@ -72,6 +60,24 @@ class Anchor:
         reason = self.unavailable_reason()
         if reason is not None:
             raise InputError(f"anchor {self.name!r} is unavailable here: {reason}")
+
+
+@dataclass(frozen=True)
+class Anchor(Availability):
+    """A classical codec at fixed settings, with one quality knob.
+
+    ``encode(pixels, quality) -> bytes`` and ``decode(bytes) -> pixels`` work on H×W×3 ``uint8``
+    RGB; an anchor whose library (or library feature) is missing raises :class:`InputError`.
+    """
+
+    name: str
+    settings: str
+    qualities: tuple[float, ...]
+    encoder: Callable[[np.ndarray, float], bytes] = field(repr=False)
+    decoder: Callable[[bytes], np.ndarray] = field(repr=False)
+    requirement: Callable[[], str | None] = field(repr=False)  # None if usable, else why not
+    versions: Callable[[], str] = field(repr=False)
+    rate_increases: bool = True  # a larger quality value gives a larger file
 
     def encode(self, pixels: np.ndarray, quality: float) -> bytes:
         self.require()

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..modalities.rvl import rvl_decode, rvl_encode
-from .anchors import _imagecodecs_requirement, _imagecodecs_versions, _safe
+from .anchors import Availability, _imagecodecs_requirement, _imagecodecs_versions
 from .depth_metrics import depth_metrics
 
 PEAK = 65535.0
@@ -41,7 +41,7 @@ Quality = float | None
 
 
 @dataclass(frozen=True)
-class DepthAnchor:
+class DepthAnchor(Availability):
     """A classical codec at fixed settings coding H×W ``uint16`` depth, with an optional knob."""
 
     name: str
@@ -51,25 +51,6 @@ class DepthAnchor:
     decoder: Callable[[bytes], np.ndarray] = field(repr=False)
     requirement: Callable[[], str | None] = field(repr=False)  # None if usable, else why not
     versions: Callable[[], str] = field(repr=False)
-
-    @property
-    def description(self) -> str:
-        return f"{self.settings} [{_safe(self.versions)}]"
-
-    def unavailable_reason(self) -> str | None:
-        try:
-            return self.requirement()
-        except ImportError as error:
-            return f"cannot import {error.name or error}"
-
-    @property
-    def available(self) -> bool:
-        return self.unavailable_reason() is None
-
-    def require(self) -> None:
-        reason = self.unavailable_reason()
-        if reason is not None:
-            raise InputError(f"anchor {self.name!r} is unavailable here: {reason}")
 
     def encode(self, depth: np.ndarray, quality: Quality = None) -> bytes:
         self.require()

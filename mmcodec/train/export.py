@@ -58,6 +58,13 @@ def training_trace(log_csv: Path, points: int = 8) -> list[str]:
     return lines + [""]
 
 
+def _save_card(entry: ZooEntry, lines: list[str], cards_dir: Path) -> Path:
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    path = cards_dir / f"{entry.model_id}.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
 def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, cards_dir: Path = CARDS_DIR) -> Path:
     """Model card: architecture, objective, data, steps, hardware, wall time, measured RD."""
     config = json.loads((run_dir / "config.json").read_text())
@@ -83,11 +90,7 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         f"{means.get('ms-ssim-rgb', float('nan')):.4f} | {means['encoding_time']:.2f} | {means['decoding_time']:.2f} |",
         "",
     ]
-    lines += training_trace(run_dir / "log.csv")
-    cards_dir.mkdir(parents=True, exist_ok=True)
-    path = cards_dir / f"{entry.model_id}.md"
-    path.write_text("\n".join(lines))
-    return path
+    return _save_card(entry, lines + training_trace(run_dir / "log.csv"), cards_dir)
 
 
 def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: str, hardware: str,
@@ -125,8 +128,4 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
         f"{m['decoding_time']:.2f} |",
         "",
     ]
-    lines += training_trace(run_dir / "log.csv")
-    cards_dir.mkdir(parents=True, exist_ok=True)
-    path = cards_dir / f"{entry.model_id}.md"
-    path.write_text("\n".join(lines))
-    return path
+    return _save_card(entry, lines + training_trace(run_dir / "log.csv"), cards_dir)
