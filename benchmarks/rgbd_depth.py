@@ -3,9 +3,10 @@
     python benchmarks/rgbd_depth.py                  # → docs/results/rgbd-depth.md (+ .json, .png)
     python benchmarks/rgbd_depth.py --frames 8 --skip-anchors     # a quick look
 
-Test frames (never trained on; the training configs hold out the same ranges with
-``test_fraction: 0.1``): the last 10% of RGB-D-D (by timestamp) and of 7-Scenes red kitchen (by
-frame number), and the 5 ICL-NUIM living-room frames. For every shipped depth model:
+Test frames (never trained on; ``mmcodec.evaluate.rgbd_evaluate.rgbd_test_frames``): the last
+10% of RGB-D-D (by timestamp) and of 7-Scenes red kitchen (by frame number), which the training
+configs hold out with ``test_fraction: 0.1``, the 5 ICL-NUIM living-room frames and the 3
+``samples`` pairs (TUM, SUN RGB-D and NYU units). For every shipped depth model:
 
 - depth-only models (``depth-mean-scale``): one ``compress_depth`` file per frame;
 - RGB-conditioned models: one joint ``compress_rgbd`` file per frame; its *depth bits* are the
@@ -16,8 +17,9 @@ frame number), and the 5 ICL-NUIM living-room frames. For every shipped depth mo
 Depth quality over valid pixels only (holes excluded; holes are checked to come back exactly):
 PSNR with the 16-bit peak (65535 mm, as the thesis), RMSE / MAE in mm, flying pixels (error
 > 5% of the true depth) and the thesis's comprehensive similarity in dB. The anchors of
-``mmcodec anchors --modality depth`` run on the same depth maps. BD-rates use depth bpp
-against PSNR (pchip, as the Kodak tables).
+``mmcodec anchors --modality depth`` run on the same depth maps in millimetres. Each model point
+is compared with each anchor's pchip-interpolated curve (bits at equal PSNR, PSNR at equal
+rate), and joint files with two separate files per λ.
 """
 from __future__ import annotations
 
@@ -26,13 +28,15 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
 from mmcodec.evaluate.bd_rate import point_deltas  # noqa: E402
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames  # noqa: E402
-from mmcodec.modalities.depth import read_depth  # noqa: E402
+from mmcodec.modalities.depth import DepthMap, read_depth  # noqa: E402
 from mmcodec.zoo import list_models  # noqa: E402
 
 OUT = ROOT / "docs" / "results"
@@ -183,6 +187,11 @@ def render_views(entries: list, frames: list, name: str) -> list[str]:
     return lines
 
 
+def millimetre_map(depth: DepthMap) -> np.ndarray:
+    from mmcodec.modalities.depth import from_millimetres
+    return from_millimetres(depth.millimetres(), "mm", depth.valid)
+
+
 def write_report(record: dict, name: str, views: list[str]) -> None:
     """docs/results/<name>.md and .png from a measurement record (views: point-cloud lines)."""
     models, anchors = record["models"], record["anchors"]
@@ -226,7 +235,8 @@ def main() -> None:
         models.append(evaluate_depth_model(entry, frames))
     anchors = []
     if not args.skip_anchors:
-        depths = [read_depth(p.depth, p.unit).pixels for p in frames]
+        # the anchors code millimetres (the samples' TUM / SUN units converted), holes kept at 0
+        depths = [millimetre_map(read_depth(p.depth, p.unit)) for p in frames]
         for name, anchor in DEPTH_ANCHORS.items():
             if anchor.requirement() is None:
                 print(f"anchor {name}", flush=True)

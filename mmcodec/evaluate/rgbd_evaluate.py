@@ -2,7 +2,8 @@
 
 Test frames (:func:`rgbd_test_frames`): the last 10% of RGB-D-D (by timestamp) and of 7-Scenes
 red kitchen (by frame number), which the training configs hold out with ``test_fraction: 0.1``,
-and the ICL-NUIM living-room frames (never trained on).
+the ICL-NUIM living-room frames and the three ``samples`` pairs (TUM, SUN RGB-D, NYU: each in its
+own unit), never trained on. Metrics are in millimetres (NYU's raw Kinect values counted as such).
 
 For a depth-only model each frame becomes one :func:`compress_depth` file; for an
 RGB-conditioned model one joint :func:`compress_rgbd` file, whose *depth bits* are the joint
@@ -38,6 +39,7 @@ def rgbd_test_frames(root: Path, limit: int | None = None) -> list[RgbdPair]:
         frames += split_by_frames(find_rgbd_pairs(Path(root) / name, "mm"), TEST_FRACTION)[1]
     for name in TEST_ONLY_SEQUENCES:
         frames += find_rgbd_pairs(Path(root) / name, "mm")
+    frames += find_rgbd_pairs(Path(root) / "samples", "auto")   # TUM, SUN RGB-D and NYU units
     if limit:
         frames = frames[:: max(1, len(frames) // limit)][:limit]
     return frames
