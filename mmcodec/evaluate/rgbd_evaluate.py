@@ -49,8 +49,13 @@ def _mean(rows: list[dict], key: str) -> float:
     return float(np.mean([r[key] for r in rows]))
 
 
-def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair]) -> dict:
-    """Per-frame and mean depth bpp, quality and times of one depth model (a zoo entry)."""
+def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: tuple[str, ...] = ("samples",)
+                         ) -> dict:
+    """Per-frame and mean depth bpp, quality and times of one depth model (a zoo entry).
+
+    Frames of the sequences in ``outside_mean`` are measured but left out of the mean: the
+    ``samples`` pairs are single frames in other units (NYU's raw values are not even metric)
+    and show how units are handled rather than typical quality."""
     import mmcodec
 
     from ..depth_api import compress_depth, compress_rgbd
@@ -79,8 +84,10 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair]) -> dict:
                      "depth_bpp": 8 * (len(data) - color_bytes) / pixels, "color_bpp": 8 * color_bytes / pixels,
                      "encoding_time": encoding, "decoding_time": decoding,
                      "holes_kept": metrics["holes_kept"], **{k: metrics[k] for k in METRICS}})
-    summary = {k: _mean(rows, k) for k in ("depth_bpp", "holes_bpp", "color_bpp", "encoding_time", "decoding_time",
-                                           *METRICS)}
-    summary["holes_kept"] = all(r["holes_kept"] for r in rows)
+    counted = [r for r in rows if r["frame"].split("/")[0] not in outside_mean] or rows
+    summary = {k: _mean(counted, k) for k in ("depth_bpp", "holes_bpp", "color_bpp", "encoding_time", "decoding_time",
+                                              *METRICS)}
+    summary["holes_kept"] = all(r["holes_kept"] for r in rows)   # every frame, the samples included
+    summary["frames"] = len(counted)
     return {"model": entry.model_id, "architecture": entry.architecture, "lambda": entry.lmbda,
             "conditional": conditional, "context_model": entry.context_model, "mean": summary, "frames": rows}

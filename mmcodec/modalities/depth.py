@@ -95,11 +95,10 @@ def from_millimetres(mm: np.ndarray, unit: str, valid: np.ndarray | None = None)
     sample at least 1, so the hole mask survives the round trip exactly."""
     check_unit(unit)
     scaled = np.asarray(mm, dtype=np.float64) * (TUM_UNITS_PER_MM if unit == "tum" else 1.0)
-    limit = 8191 if unit == "sun" else 65535  # SUN stores d << 3 in 16 bits
-    values = np.clip(np.rint(scaled), 0, limit).astype(np.uint16)
+    values = np.clip(np.rint(scaled), 0, 65535).astype(np.uint16)
     if valid is not None:
         values = np.where(valid, np.maximum(values, 1), 0).astype(np.uint16)
-    if unit == "sun":
+    if unit == "sun":   # the inverse rotation: every 16-bit millimetre value has its stored form
         values = (values << 3) | (values >> 13)
     return values
 

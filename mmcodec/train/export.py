@@ -118,8 +118,8 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
         f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}",
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         "",
-        f"Measured on {len(measured['frames'])} held-out RGB-D frames (real files, `{command}`, CPU; depth "
-        "metrics over valid pixels, PSNR peak 65535):",
+        f"Measured on {m.get('frames', len(measured['frames']))} held-out RGB-D frames (real files, `{command}`, "
+        "CPU; depth metrics over valid pixels, PSNR peak 65535):",
         "",
         "| depth bpp | PSNR dB | RMSE mm | MAE mm | flying px % | holes exact | encode s | decode s |",
         "|---|---|---|---|---|---|---|---|",

@@ -31,6 +31,9 @@ def test_units_round_trip_and_keep_holes():
 def test_sun_rotation_matches_the_dataset_convention():
     stored = np.array([[(1234 << 3) & 0xFFFF]], dtype=np.uint16)  # SUN: value = d << 3 | d >> 13
     assert to_millimetres(stored, "sun")[0, 0] == 1234
+    far = np.array([[0, 9870, 65535]], dtype=np.uint16)            # beyond 8191 mm too (a SUN frame has 9870)
+    stored = from_millimetres(far.astype(np.float32), "sun", far > 0)
+    assert np.array_equal(to_millimetres(stored, "sun"), far)
 
 
 def test_valid_samples_never_become_holes():
