@@ -22,7 +22,7 @@ Sizes (``TCMCodec.sizes``): N = 64 (small), 96 (medium), 128 (large; the officia
 Parameters here: 45,180,752 / 59,133,650 / 76,568,148, those of the official code counted layer
 by layer (its z prior is CompressAI's EntropyBottleneck with four hidden (3, 3, 3, 3) layers).
 The paper's table gives 44.96 M for the small model; the thesis
-/work/shared/papers/multimodal-lic-tcm-rgbd-thesis.txt measured the official code with DeepSpeed's
+../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt measured the official code with DeepSpeed's
 profiler at 45.18 M (45.17 M with one input channel; tables 14-15), equal to these counts at
 the precision shown.
 

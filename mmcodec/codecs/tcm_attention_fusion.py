@@ -1,6 +1,6 @@
 """Attention MM-LIC-TCM: LIC-TCM whose encoder is prompted by the depth map and a λ map.
 
-Thesis /work/shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 3.1.3 (figs. 22-23), after
+Thesis ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 3.1.3 (figs. 22-23), after
 Kao et al., arXiv 2305.10807 (prompt generation networks conditioning a Swin-transformer codec)
 and Gnutti et al., arXiv 2401.06517 (a LiDAR depth map as a second prompt source; thesis
 sec. 2.4.3): LIC-TCM (Liu, Sun, Katto, arXiv 2303.14978; :class:`~mmcodec.codecs.tcm.TCMCodec`)

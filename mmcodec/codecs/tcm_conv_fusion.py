@@ -1,6 +1,6 @@
 """Convolutional MM-LIC-TCM: depth coding with RGB structure priors fused into the analysis.
 
-Thesis /work/shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 3.1.2 (fig. 21), after
+Thesis ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 3.1.2 (fig. 21), after
 the dual-path codec of Chen et al., ICIP 2022 (sec. 2.4.2, figs. 16-17) on the LIC-TCM backbone
 (Liu, Sun, Katto, arXiv 2303.14978; :class:`~mmcodec.codecs.tcm.TCMCodec`):
 

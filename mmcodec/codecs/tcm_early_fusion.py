@@ -1,6 +1,6 @@
 """4-channel LIC-TCM: early fusion of RGB and depth by stacking them at the input.
 
-Thesis /work/shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 3.1.1 (fig. 20): LIC-TCM
+Thesis ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 3.1.1 (fig. 20): LIC-TCM
 (Liu, Sun, Katto, arXiv 2303.14978; :class:`~mmcodec.codecs.tcm.TCMCodec`) with 4 input
 channels (RGB plus depth) and otherwise the same architecture; g_s outputs either the three
 RGB channels ("4C LIC-TCM (RGB target)") or the one depth channel ("4C LIC-TCM (Depth

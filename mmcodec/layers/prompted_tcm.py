@@ -1,6 +1,6 @@
 """Prompted window attention and the Prompted TCM block.
 
-The thesis /work/shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 3.1.3 (fig. 22),
+The thesis ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 3.1.3 (fig. 22),
 augments the TCM block of LIC-TCM (Liu, Sun, Katto, arXiv 2303.14978, sec. 3.2;
 :class:`~mmcodec.layers.tcm_block.TCMBlock`) to accept *prompt tokens* besides the image tokens,
 after the prompted Swin transformer block (P-STB) of Kao et al., "Transformer-based

@@ -12,7 +12,7 @@ Image Super-Resolution", CVPR 2020, sec. 3.2, fig. 4; the authors' draft code ``
 
 SPF is the fusion module of Chen et al., "End-to-end depth map compression framework via
 RGB-to-depth structure priors learning", ICIP 2022, as the thesis
-/work/shared/papers/multimodal-lic-tcm-rgbd-thesis.txt describes it (sec. 2.4.2, fig. 17; the
+../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt describes it (sec. 2.4.2, fig. 17; the
 figure itself is not in the text): a convolution extracts features from each modality, the two
 are concatenated along the channels, ESA emphasises the regions of interest of the
 concatenation, and "the 3×3 convolutional layer after the summation is not part of the ESA

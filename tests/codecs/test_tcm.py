@@ -44,7 +44,7 @@ def test_aliases_and_padding() -> None:
 def test_parameter_counts() -> None:
     # The paper's table gives 44.96 M for the small model (N = 64). The official code has
     # 45,180,752 parameters (0.49 % more; counted layer by layer from jmliu206/LIC_TCM and
-    # CompressAI): the thesis in /work/shared/papers measured 45.18 M for it (RGB) and 45.17 M
+    # CompressAI): the thesis in ../shared/papers measured 45.18 M for it (RGB) and 45.17 M
     # with one input channel (depth).
     small = parameters(n=64)
     assert abs(small - 44.96e6) / 44.96e6 < 0.005

@@ -1,4 +1,4 @@
-"""Multimodal LIC-TCM variants of the thesis in /work/shared/papers (sec. 3.1.1-3.1.2): the
+"""Multimodal LIC-TCM variants of the thesis in ../shared/papers (sec. 3.1.1-3.1.2): the
 4-channel early-fusion model (both targets), the Convolutional MM-LIC-TCM with its SPF / ESA
 layers, and TCMCodec's ``out_channels``."""
 import pytest

@@ -16,7 +16,7 @@ from mmcodec.errors import InputError
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, DepthAnchor, avif_shift, run_depth_anchor
 from mmcodec.modalities.rvl import rvl_encode
 
-RGBDD_DEPTH = Path("/work/shared/datasets/rgbd/rgbdd/depth")
+RGBDD_DEPTH = Path(__file__).resolve().parents[2] / "../shared/datasets/rgbd/rgbdd/depth"
 LOSSLESS = {"png16", "jpegxl-lossless", "rvl", "zstd"}
 FEATURES = {"png16": "PNG", "jpegxl-lossless": "JPEGXL", "jpegxl": "JPEGXL", "jpeg2000": "JPEG2K",
             "avif12": "AVIF", "zstd": "ZSTD"}
@@ -184,7 +184,7 @@ def test_refusals(depth: np.ndarray) -> None:
 
 # ---- command line ------------------------------------------------------------------------------
 
-@pytest.mark.skipif(not RGBDD_DEPTH.is_dir(), reason="no RGB-D-D dataset here (/work/shared/datasets)")
+@pytest.mark.skipif(not RGBDD_DEPTH.is_dir(), reason="no RGB-D-D dataset here (../shared/datasets)")
 def test_cli_depth_anchors(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "scene" / "depth"
     folder.mkdir(parents=True)

@@ -13,7 +13,7 @@ from mmcodec.errors import InputError
 from mmcodec.evaluate.depth_metrics import comprehensive_similarity, comprehensive_similarity_db, depth_metrics
 from mmcodec.train.depth_loss import comprehensive_similarity_loss
 
-REDKITCHEN = Path("/work/shared/datasets/rgbd/redkitchen/frame-000000.depth.png")
+REDKITCHEN = Path(__file__).resolve().parents[2] / "../shared/datasets/rgbd/redkitchen/frame-000000.depth.png"
 
 
 def depth_with_holes(height: int = 48, width: int = 64) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 from mmcodec.errors import InputError
 from mmcodec.evaluate.pointcloud_view import backproject, render_depth_comparison, render_point_cloud, rotation
 
-FRAME = Path("/work/shared/datasets/rgbd/redkitchen/frame-000000")
+FRAME = Path(__file__).resolve().parents[2] / "../shared/datasets/rgbd/redkitchen/frame-000000"
 WHITE = np.array([255, 255, 255], dtype=np.uint8)
 
 

@@ -11,7 +11,7 @@ import pytest
 from mmcodec.errors import InputError
 from mmcodec.modalities.rvl import HEADER, MAGIC, rvl_decode, rvl_encode
 
-RGBDD_DEPTH = Path("/work/shared/datasets/rgbd/rgbdd/depth")
+RGBDD_DEPTH = Path(__file__).resolve().parents[2] / "../shared/datasets/rgbd/rgbdd/depth"
 
 
 def reference_rvl(depth: np.ndarray) -> bytes:
