@@ -46,7 +46,7 @@ from torch import nn
 
 from .swin import DropPath
 from .tcm_block import TCMBlock
-from .window_attention import WindowAttention, shifted_window_mask, window_merge, window_partition
+from .window_attention import WindowAttention, window_partition
 
 
 class PromptedWindowAttention(WindowAttention):
@@ -69,40 +69,15 @@ class PromptedWindowAttention(WindowAttention):
         return r
 
     def forward(self, x: torch.Tensor, prompt: torch.Tensor | None = None) -> torch.Tensor:
-        b, h, w, c = x.shape
-        m = self.window
-        if h % m or w % m:
-            raise ValueError(f"a {h}×{w} map is not a whole number of {m}×{m} windows")
-        shift = m // 2
-        nw = (h // m) * (w // m)
         if prompt is None:                                                # no prompt: plain (S)W-MSA
-            prompt_tokens = x.new_zeros(b, nw, 0, c)
-        else:
-            r = self.prompt_ratio(h, w, prompt)
-            if self.shifted:
-                prompt = torch.roll(prompt, shifts=(-(shift // r), -(shift // r)), dims=(1, 2))
-            prompt_tokens = window_partition(prompt, m // r)               # (B, nW, Q, C)
+            return super().forward(x)
+        h, w = x.shape[1:3]
+        self.check_windows(h, w)
+        r = self.prompt_ratio(h, w, prompt)
         if self.shifted:
-            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
-        tokens = window_partition(x, m)                                    # (B, nW, P, C)
-        p, n_prompt = tokens.shape[2], prompt_tokens.shape[2]
-        qkv = self.embedding_layer(tokens).view(b, nw, p, 3 * self.heads, self.head_dim)
-        q, k, v = qkv.permute(3, 0, 1, 2, 4).chunk(3, dim=0)              # (heads, B, nW, P, d) each
-        # the prompts' keys and values: the same projection, without the (unused) query rows
-        kv = F.linear(prompt_tokens, self.embedding_layer.weight[self.dim:], self.embedding_layer.bias[self.dim:])
-        prompt_k, prompt_v = kv.view(b, nw, n_prompt, 2 * self.heads, self.head_dim).permute(3, 0, 1, 2, 4).chunk(2)
-        k, v = torch.cat([prompt_k, k], dim=-2), torch.cat([prompt_v, v], dim=-2)   # prompts prepended
-        sim = torch.matmul(q, k.transpose(-1, -2)) * self.scale           # (heads, B, nW, P, Q + P)
-        sim = sim + F.pad(self.relative_bias(), (n_prompt, 0))[:, None, None]   # no bias on prompt keys
-        if self.shifted:
-            mask = F.pad(shifted_window_mask(h // m, w // m, m, shift, x.device), (n_prompt, 0), value=False)
-            sim = sim.masked_fill(mask, float("-inf"))                     # prompt keys never masked
-        out = torch.matmul(sim.softmax(dim=-1), v)                         # (heads, B, nW, P, d)
-        out = out.permute(1, 2, 3, 0, 4).reshape(b, nw, p, self.heads * self.head_dim)
-        out = window_merge(self.linear(out), m, h, w)
-        if self.shifted:
-            out = torch.roll(out, shifts=(shift, shift), dims=(1, 2))
-        return out
+            shift = self.window // 2
+            prompt = torch.roll(prompt, shifts=(-(shift // r), -(shift // r)), dims=(1, 2))
+        return super().forward(x, prefix=window_partition(prompt, self.window // r))   # (B, nW, Q, C)
 
 
 class PromptedSwinTransformerBlock(nn.Module):

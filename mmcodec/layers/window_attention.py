@@ -19,6 +19,7 @@ Parameter names follow the official LIC-TCM code (``WMSA``: ``embedding_layer``,
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -87,11 +88,23 @@ class WindowAttention(nn.Module):
         index = self.position_index
         return self.relative_position_params[:, index[..., 0], index[..., 1]]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def check_windows(self, height: int, width: int) -> None:
+        if height % self.window or width % self.window:
+            m = self.window
+            raise ValueError(f"a {height}×{width} map is not a whole number of {m}×{m} windows")
+
+    def forward(self, x: torch.Tensor, prefix: torch.Tensor | None = None) -> torch.Tensor:
+        """Attention within each (shifted) window of ``x``.
+
+        ``prefix`` (B, windows, Q, C), optional: tokens that every window's queries also attend
+        to, prepended to its keys and values through the same projection, with no position bias
+        and never masked (the prompt tokens of
+        :class:`~mmcodec.layers.prompted_tcm.PromptedWindowAttention`); the output keeps the
+        image token count.
+        """
         b, h, w, _ = x.shape
         m = self.window
-        if h % m or w % m:
-            raise ValueError(f"a {h}×{w} map is not a whole number of {m}×{m} windows")
+        self.check_windows(h, w)
         shift = m // 2
         if self.shifted:
             x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
@@ -99,10 +112,19 @@ class WindowAttention(nn.Module):
         nw, p = tokens.shape[1], tokens.shape[2]
         qkv = self.embedding_layer(tokens).view(b, nw, p, 3 * self.heads, self.head_dim)
         q, k, v = qkv.permute(3, 0, 1, 2, 4).chunk(3, dim=0)              # (heads, B, nW, P, d) each
+        bias = self.relative_bias()
+        mask = shifted_window_mask(h // m, w // m, m, shift, x.device) if self.shifted else None
+        if prefix is not None:
+            n = prefix.shape[2]
+            # the prefix's keys and values: the same projection, without the (unused) query rows
+            kv = F.linear(prefix, self.embedding_layer.weight[self.dim:], self.embedding_layer.bias[self.dim:])
+            prefix_k, prefix_v = kv.view(b, nw, n, 2 * self.heads, self.head_dim).permute(3, 0, 1, 2, 4).chunk(2)
+            k, v = torch.cat([prefix_k, k], dim=-2), torch.cat([prefix_v, v], dim=-2)
+            bias = F.pad(bias, (n, 0))                                    # no bias on prefix keys
+            mask = None if mask is None else F.pad(mask, (n, 0), value=False)   # prefix keys never masked
         sim = torch.matmul(q, k.transpose(-1, -2)) * self.scale
-        sim = sim + self.relative_bias()[:, None, None]
-        if self.shifted:
-            mask = shifted_window_mask(h // m, w // m, m, shift, x.device)
+        sim = sim + bias[:, None, None]
+        if mask is not None:
             sim = sim.masked_fill(mask, float("-inf"))
         out = torch.matmul(sim.softmax(dim=-1), v)                         # (heads, B, nW, P, d)
         out = out.permute(1, 2, 3, 0, 4).reshape(b, nw, p, self.heads * self.head_dim)
