@@ -21,7 +21,6 @@ shifted right to fit), RVL (:mod:`mmcodec.modalities.rvl`) and zstd on the raw s
 from __future__ import annotations
 
 import struct
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -29,7 +28,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..modalities.rvl import rvl_decode, rvl_encode
-from .anchors import Availability, _imagecodecs_requirement, _imagecodecs_versions
+from .anchors import Availability, _imagecodecs_requirement, _imagecodecs_versions, timed_round_trip
 from .depth_metrics import depth_metrics
 
 PEAK = 65535.0
@@ -223,14 +222,7 @@ MEANS = ("bpp", "rmse_mm", "mae_mm", "flying_pixels_percent", "encoding_time", "
 
 
 def _measure(anchor: DepthAnchor, depth: np.ndarray, quality: Quality) -> dict:
-    start = time.perf_counter()
-    data = anchor.encode(depth, quality)
-    encoding_time = time.perf_counter() - start
-    start = time.perf_counter()
-    decoded = anchor.decode(data)
-    decoding_time = time.perf_counter() - start
-    if decoded.shape != depth.shape:
-        raise InputError(f"anchor {anchor.name!r} decoded {decoded.shape}, expected {depth.shape}")
+    data, decoded, encoding_time, decoding_time = timed_round_trip(anchor, depth, quality)
     metrics = depth_metrics(depth, decoded, peak=PEAK)
     return {"bpp": 8 * len(data) / depth.size, "encoding_time": encoding_time,
             "decoding_time": decoding_time, "exact": bool(np.array_equal(decoded, depth)),
