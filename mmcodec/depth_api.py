@@ -58,12 +58,8 @@ def _as_colour(source: str | Path | np.ndarray | Image) -> Image:
 
 def _depth_codec(model: str | None, conditioned: bool, quality: int | None, device: str
                  ) -> tuple[ZooEntry, DepthMeanScaleCodec]:
-    from .api import get_codec
-
     entry = find_entry(model or (DEFAULT_RGBD_ARCHITECTURE if conditioned else DEFAULT_DEPTH_ARCHITECTURE), quality)
-    codec = get_codec(entry, device)
-    if not isinstance(codec, DepthMeanScaleCodec):
-        raise ModelError(f"'{entry.model_id}' is not a depth model")
+    codec = get_depth_codec(entry, device)
     if conditioned != (codec.context is not None):
         need = "an RGB-conditioned" if conditioned else "a depth-only"
         raise ModelError(f"'{entry.model_id}' is not {need} depth model")
