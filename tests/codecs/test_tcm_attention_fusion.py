@@ -16,15 +16,6 @@ NAME = "mm-tcm-attention"
 TINY = TCMCodec.test_config     # n=16, m=16 in 2 slices, windows 4 / 2: padding multiple 64
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from threads; one thread avoids OpenMP spinning on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny(**extra) -> TCMAttentionFusionCodec:
     torch.manual_seed(0)
     return create(NAME, **{**TINY, **extra})

@@ -9,15 +9,6 @@ from mmcodec.layers.tcm_block import TCMBlock
 from mmcodec.layers.window_attention import WindowAttention
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from threads; one thread avoids OpenMP spinning on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _region_labels(height: int, width: int, window: int, shift: int) -> torch.Tensor:
     """Swin's region labels of the rolled map (arXiv 2103.14030): pixels that may attend share one."""
     labels = torch.zeros(height, width, dtype=torch.long)
