@@ -17,10 +17,19 @@ streams alone. The target is RGB (thesis table 4: λ ∈ {0.0025, 0.013, 0.05}, 
 
 Input, as every multimodal codec here: one tensor ``[rgb (3), depth (1)]``, target first, depth
 in millimetres / 65535 (multiplied by ``depth_gain`` inside, as :mod:`.conditional_depth`);
-``x_hat`` is the RGB alone (``out_channels`` = 3). M_λ is a constant map holding the model's
-trade-off normalised to [0, 1] (``prompt_lambda``; :func:`prompt_lambda_for` maps the thesis's λ
-range onto it); the thesis trains one model per λ, so here it is a fixed part of the
-configuration, which keeps Kao et al.'s variable-rate input available.
+``x_hat`` is the RGB alone (``out_channels`` = 3). M_λ is a constant map holding a trade-off
+normalised to [0, 1] (:func:`prompt_lambda_for` maps the thesis's λ range 0.0025–0.05 onto it).
+
+Rate control, both ways the papers use:
+
+- one model per λ (the thesis, table 4): the configuration's ``prompt_lambda`` is the model's λ;
+- variable rate (Kao et al., sec. 3.2; the issue's "variable rate through the λ map"): training
+  with ``variable_rate: [low, high]`` (:mod:`mmcodec.train.trainer`) draws λ per image and
+  passes it as ``forward(x, lmbda=...)``, each image's M_λ holding its own λ, and the loss
+  weighs each image by its λ (:func:`~mmcodec.train.losses.rate_distortion_loss`). One model
+  then codes at any λ in the range: :meth:`TCMAttentionFusionCodec.set_rate` picks the λ the
+  encoder uses. Only the encoder sees M_λ, so the decoder needs no rate information: every
+  rate decodes with the same weights, from the streams alone.
 
 Choices the text leaves open (the figures are not in it):
 
@@ -57,12 +66,23 @@ from .tcm import TCMCodec
 RGB_CHANNELS, DEPTH_CHANNELS = 3, 1
 
 
-def prompt_lambda_for(lmbda: float, low: float = 0.0025, high: float = 0.05) -> float:
+LAMBDA_RANGE = (0.0025, 0.05)          # the thesis's MSE λ range (table 4), M_λ = 0 … 1
+
+
+def prompt_lambda_for(lmbda: float, low: float = LAMBDA_RANGE[0], high: float = LAMBDA_RANGE[1]) -> float:
     """λ normalised to [0, 1] on a log scale between ``low`` and ``high`` (the thesis's λ range,
     table 4): 0.0025 → 0, 0.013 → 0.55, 0.05 → 1; clipped outside."""
     if lmbda <= 0 or not 0 < low < high:
         raise ValueError(f"need 0 < λ and 0 < low < high, not λ={lmbda}, low={low}, high={high}")
     return min(1.0, max(0.0, math.log(lmbda / low) / math.log(high / low)))
+
+
+def prompt_lambdas_for(lmbdas: torch.Tensor, low: float = LAMBDA_RANGE[0],
+                       high: float = LAMBDA_RANGE[1]) -> torch.Tensor:
+    """:func:`prompt_lambda_for` of every element of a tensor of λ > 0."""
+    if not bool((lmbdas > 0).all()):
+        raise ValueError("every λ must be > 0")
+    return (torch.log(lmbdas / low) / math.log(high / low)).clamp(0.0, 1.0)
 
 
 class PromptGenerator(nn.Module):
@@ -108,8 +128,14 @@ class PromptedAnalysis(nn.Module):
         self.l_a = PromptGenerator(DEPTH_CHANNELS, n, stage + 1)
 
     def prompts(self, rgb: torch.Tensor, depth: torch.Tensor) -> list[torch.Tensor]:
-        """The summed prompt maps of p_a([M_λ, x]) and l_a(M_D), one per g_a stage."""
-        lambda_map = rgb.new_full((rgb.shape[0], 1, *rgb.shape[2:]), self.prompt_lambda)
+        """The summed prompt maps of p_a([M_λ, x]) and l_a(M_D), one per g_a stage.
+
+        M_λ holds ``prompt_lambda``: one number for the batch, or a (B,) tensor, one per image."""
+        batch, _, height, width = rgb.shape
+        if isinstance(self.prompt_lambda, torch.Tensor):
+            lambda_map = self.prompt_lambda.to(rgb).view(batch, 1, 1, 1).expand(batch, 1, height, width)
+        else:
+            lambda_map = rgb.new_full((batch, 1, height, width), self.prompt_lambda)
         image_prompts = self.p_a(torch.cat([lambda_map, rgb], dim=1))
         depth_prompts = self.l_a(depth * self.depth_gain)
         return [a + b for a, b in zip(image_prompts, depth_prompts)]
@@ -130,6 +156,7 @@ class TCMAttentionFusionCodec(TCMCodec):
     """Attention MM-LIC-TCM (RGB target): ``[rgb, depth]`` in, RGB out; depth prompts g_a only."""
 
     modality = "rgbd"          # input: an RGB-D stack, RGB first; output: the RGB alone
+    variable_rate = True       # forward takes one λ per image (variable-rate training)
 
     def __init__(self, prompt_lambda: float = 0.5, depth_gain: float = 8.0, prompt_pool: int = 2,
                  **tcm_config: Any) -> None:
@@ -142,6 +169,24 @@ class TCMAttentionFusionCodec(TCMCodec):
         self.in_channels, self.out_channels = RGB_CHANNELS + DEPTH_CHANNELS, RGB_CHANNELS
         self.prompt_lambda, self.depth_gain, self.prompt_pool = prompt_lambda, depth_gain, prompt_pool
         self.g_a = PromptedAnalysis(self.g_a, self.n, prompt_lambda, depth_gain, prompt_pool)
+
+    def forward(self, x: torch.Tensor, lmbda: torch.Tensor | None = None) -> dict:
+        """TCMCodec's forward; ``lmbda`` (B,), if given, is each image's λ for its M_λ (in the
+        λ range, see :func:`prompt_lambdas_for`), in place of the model's ``prompt_lambda``."""
+        if lmbda is None:
+            return super().forward(x)
+        if lmbda.shape != (x.shape[0],):
+            raise ValueError(f"need one λ per image: shape ({x.shape[0]},), not {tuple(lmbda.shape)}")
+        self.g_a.prompt_lambda = prompt_lambdas_for(lmbda)
+        try:
+            return super().forward(x)
+        finally:
+            self.g_a.prompt_lambda = self.prompt_lambda
+
+    def set_rate(self, lmbda: float) -> None:
+        """Code at trade-off λ from now on (a model trained with ``variable_rate``: one set of
+        weights, any λ in its range; the decoder needs no λ)."""
+        self.prompt_lambda = self.g_a.prompt_lambda = prompt_lambda_for(lmbda)
 
     def config(self) -> dict:
         config = super().config()

@@ -35,6 +35,9 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True
     init_from: str | None = None         # start from these model weights (a checkpoint or zoo file)
+    variable_rate: list[float] | None = None  # [low, high]: one model for every λ in the range, λ drawn
+                                         # per image (models with a λ input: mm-tcm-attention); λ above
+                                         # is then the one validation uses
     # RGB-D data (dataset "rgbd"; see train/rgbd_data.py): frames from colour + depth pairs under
     # ``data``; the last ``test_fraction`` of every sequence is never trained on
     dataset: str = "images"              # "images" or "rgbd"
@@ -68,4 +71,9 @@ def load_config(path: str | Path, **overrides) -> TrainConfig:
     if unknown:
         raise InputError(f"{path}: unknown settings {', '.join(unknown)}")
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return TrainConfig(**values)
+    config = TrainConfig(**values)
+    if config.variable_rate is not None:
+        bounds = config.variable_rate
+        if len(bounds) != 2 or not 0 < bounds[0] < bounds[1]:
+            raise InputError(f"{path}: variable_rate is [low, high] with 0 < low < high, not {bounds}")
+    return config

@@ -1,7 +1,9 @@
 """Trainer: R + λ·D (arXiv 1802.01436 eq. 2) with Adam, a separate Adam for the factorized
 quantiles (the auxiliary loss of 1802.01436 appendix 6.1), MultiStepLR milestones, gradient
 clipping, checkpoints every N steps / on interrupt / at a wall-time limit with exact resume,
-a progress bar, a CSV log (TensorBoard too if installed), held-out validation, and DDP."""
+a progress bar, a CSV log (TensorBoard too if installed), held-out validation, and DDP.
+With ``variable_rate`` the λ of every image is drawn from a range and given to the model as its
+rate input (Kao et al., arXiv 2305.10807; see :mod:`.losses`)."""
 from __future__ import annotations
 
 import csv
@@ -17,7 +19,7 @@ from . import distributed
 from .checkpoint import load_checkpoint, load_model_weights, read_model_weights, save_checkpoint
 from .config import TrainConfig
 from .data import RandomCropImages, list_images
-from .losses import rate_distortion_loss
+from .losses import rate_distortion_loss, sample_lambdas
 from .rgbd_data import rgbd_training_data
 from .validation import centre_crops, split_paths, validate
 
@@ -87,6 +89,8 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
     model = create(config.architecture, **config.model_config)
     if config.crop % model.padding_multiple:
         raise ValueError(f"crop {config.crop} must be a multiple of {model.padding_multiple} for {model.name}")
+    if config.variable_rate and not getattr(model, "variable_rate", False):
+        raise ValueError(f"variable_rate needs a model with a λ input (mm-tcm-attention), not {model.name}")
     if config.depth_baseline:
         if not hasattr(model, "load_depth_baseline"):
             raise ValueError(f"depth_baseline is for models with a depth path (mm-tcm-conv), not {model.name}")
@@ -139,7 +143,12 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
             for group in optimizers["main"].param_groups:
                 group["lr"] = lr
             x = next(loader).to(device, non_blocking=True)
-            result = rate_distortion_loss(trained(x), x, config.lmbda, config.metric)
+            if config.variable_rate:
+                lmbdas = sample_lambdas(*config.variable_rate, x.shape[0],
+                                        seed=(config.seed * 1000 + context.rank) * 10_000_000 + step).to(device)
+                result = rate_distortion_loss(trained(x, lmbda=lmbdas), x, lmbdas, config.metric)
+            else:
+                result = rate_distortion_loss(trained(x), x, config.lmbda, config.metric)
             optimizers["main"].zero_grad()
             result["loss"].backward()
             if config.clip_norm:
@@ -161,7 +170,8 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
                        "psnr": f"{psnr:.3f}", "aux": f"{aux.item():.3f}", "lr": lr,
                        "wall_seconds": f"{wall + time.time() - start:.1f}"}
             if val_crops and step % config.validate_every == 0:
-                scores = validate(model, val_crops, config.lmbda, config.metric, device)
+                scores = validate(model, val_crops, config.lmbda, config.metric, device,
+                                  per_image_lambda=bool(config.variable_rate))
                 row = row or {"step": step}
                 row.update({f"val_{k}": f"{v:.5f}" for k, v in scores.items()})
             if row:

@@ -36,14 +36,16 @@ def centre_crops(paths: list[Path], size: int, channels: int = 3) -> list[torch.
 
 @torch.no_grad()
 def validate(model: LearnedCodec, crops: list[torch.Tensor], lmbda: float, metric: str,
-             device: torch.device) -> dict[str, float]:
-    """Mean loss / estimated bpp / PSNR with rounding (evaluation mode) on the crops."""
+             device: torch.device, per_image_lambda: bool = False) -> dict[str, float]:
+    """Mean loss / estimated bpp / PSNR with rounding (evaluation mode) on the crops; a
+    variable-rate model (``per_image_lambda``) is given λ as its rate input."""
     was_training = model.training
     model.eval()
     totals = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0}
     for crop in crops:
         x = model.pad(crop.unsqueeze(0).to(device))
-        result = rate_distortion_loss(model(x), x, lmbda, metric)
+        out = model(x, lmbda=torch.full((1,), lmbda, device=device)) if per_image_lambda else model(x)
+        result = rate_distortion_loss(out, x, lmbda, metric)
         totals["loss"] += result["loss"].item()
         totals["bpp"] += result["bpp"].item()
         totals["psnr"] += -10 * math.log10(max(result["mse"].item(), 1e-10))

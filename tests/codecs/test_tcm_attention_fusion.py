@@ -6,7 +6,12 @@ import torch
 import mmcodec.codecs.tcm_attention_fusion  # noqa: F401  (registers the codec)
 from mmcodec.codecs import architecture_class, canonical_name, create
 from mmcodec.codecs.tcm import TCMCodec
-from mmcodec.codecs.tcm_attention_fusion import PromptedAnalysis, TCMAttentionFusionCodec, prompt_lambda_for
+from mmcodec.codecs.tcm_attention_fusion import (
+    PromptedAnalysis,
+    TCMAttentionFusionCodec,
+    prompt_lambda_for,
+    prompt_lambdas_for,
+)
 from mmcodec.layers.prompted_tcm import PromptedTCMBlock
 from mmcodec.layers.tcm_block import TCMBlock
 
@@ -122,6 +127,49 @@ def test_exact_deterministic_round_trip_from_the_streams() -> None:
     x_hat, _ = codec.decompress(coded)                 # no depth, no λ: the streams alone
     assert x_hat.shape == (1, 3, 64, 128)
     assert_exact_deterministic_round_trip(codec, x, coded)
+
+
+def test_per_image_lambda_maps() -> None:
+    """forward(x, lmbda) gives each image the M_λ of its own λ: the same as a model built for
+    that λ, and independent of the other images of the batch."""
+    codec = tiny().eval()
+    x = rgbd(seed=5)
+    with torch.no_grad():
+        codec.g_a.prompt_lambda = prompt_lambdas_for(torch.tensor([0.0025, 0.05]))
+        y_low, y_high = codec.g_a(x.expand(2, -1, -1, -1)).split(1)
+        codec.g_a.prompt_lambda = codec.prompt_lambda
+        assert (y_low - y_high).abs().max() > 1e-3
+        low, high = (codec(x.expand(2, -1, -1, -1), lmbda=torch.tensor([0.0025, 0.05]))["x_hat"].split(1))
+        for lmbda, out in ((0.0025, low), (0.05, high)):
+            assert torch.allclose(codec(x, lmbda=torch.tensor([lmbda]))["x_hat"], out, atol=1e-5)
+            fixed = tiny(prompt_lambda=prompt_lambda_for(lmbda)).eval()
+            assert torch.allclose(fixed(x)["x_hat"], out, atol=1e-5)
+    assert codec.g_a.prompt_lambda == codec.prompt_lambda == 0.5       # restored after the call
+    assert torch.allclose(prompt_lambdas_for(torch.tensor([0.001, 0.0025, 0.013, 0.05, 1.0])),
+                          torch.tensor([0.0, 0.0, prompt_lambda_for(0.013), 1.0, 1.0]))
+    with pytest.raises(ValueError, match="one λ per image"):
+        codec(x, lmbda=torch.ones(2))
+    with pytest.raises(ValueError, match="> 0"):
+        codec(x, lmbda=torch.zeros(1))
+
+
+def test_one_model_codes_at_any_rate_and_decodes_without_it() -> None:
+    encoder = tiny()
+    encoder.update()
+    encoder.eval()
+    decoder = create(NAME, **{**encoder.config(), "prompt_lambda": 0.0}).eval()
+    decoder.load_state_dict(encoder.state_dict())
+    decoder.update()
+    x = encoder.pad(rgbd(1, 64, 64, seed=7))
+    coded = {}
+    for lmbda in (0.0025, 0.05):
+        encoder.set_rate(lmbda)
+        assert encoder.prompt_lambda == encoder.g_a.prompt_lambda == prompt_lambda_for(lmbda)
+        coded[lmbda] = encoder.compress(x)
+        x_hat, digest = decoder.decompress(coded[lmbda])          # a decoder told no λ
+        assert digest == coded[lmbda].digest
+        assert torch.equal(x_hat, encoder.decompress(coded[lmbda])[0])
+    assert coded[0.0025].streams != coded[0.05].streams
 
 
 def test_config_round_trip() -> None:
