@@ -121,11 +121,17 @@ def main() -> None:
             lines += bd_table(curves + published, by_stem[anchor_name]) + [""]
     if published:
         lines += anchor_check(by_stem) + [""]
-    lines += ["| curve | bpp | PSNR-RGB dB | MS-SSIM dB |", "|---|---|---|---|"]
-    for c in curves:
+    lines += ["Every point (times: mean seconds per image on this CPU, whole encode / decode of a file, "
+              "models single-process with torch's default threads):", "",
+              "| curve | bpp | PSNR-RGB dB | MS-SSIM dB | encode s | decode s |", "|---|---|---|---|---|---|"]
+    for path in paths:
+        c, results = by_stem[path.stem], json.loads(path.read_text())["results"]
+        times = {key: dict(zip(results["bpp"], results.get(key, []))) for key in ("encoding_time", "decoding_time")}
         for i, b in enumerate(c.bpp):
             ms = f"{c.ms_ssim_db[i]:.2f}" if i < len(c.ms_ssim_db) else ""
-            lines.append(f"| {c.name} | {b:.4f} | {c.psnr[i]:.2f} | {ms} |")
+            enc, dec = (times[key].get(b) for key in ("encoding_time", "decoding_time"))
+            cells = " | ".join(f"{t:.3f}" if t is not None else "" for t in (enc, dec))
+            lines.append(f"| {c.name} | {b:.4f} | {c.psnr[i]:.2f} | {ms} | {cells} |")
     lines += ["", f"![RD curves]({plot.name})", ""]
     (ROOT / "docs" / "results" / f"{args.name}.md").write_text("\n".join(lines))
     print("\n".join(lines))

@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
-from mmcodec.evaluate.bd_rate import point_deltas  # noqa: E402
+from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate, point_deltas  # noqa: E402
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames  # noqa: E402
 from mmcodec.modalities.depth import DepthMap, read_depth  # noqa: E402
@@ -83,9 +83,52 @@ def joint_versus_separate(models: list[dict]) -> list[str]:
     return lines
 
 
+def _bd_cell(anchor: tuple[list[float], list[float]], test: tuple[list[float], list[float]]) -> str:
+    try:
+        return f"{bd_rate(*anchor, *test):+.1f}% / {bd_psnr(*anchor, *test):+.2f} dB"
+    except ValueError as exc:  # too few points, or curves that do not overlap
+        return "n/a (" + str(exc).replace("BD metrics need ", "needs ").replace(" per curve", "") + ")"
+
+
+def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
+    """BD-rate / BD-PSNR (pchip, as the image tables) of every depth architecture with four or more
+    λ: the RGB-conditioned depth against depth alone at equal depth PSNR (the joint file's saving
+    over two files, in depth bits and in total bits), and every architecture against each lossy
+    anchor."""
+    by_arch: dict[str, list[dict]] = {}
+    for r in models:
+        by_arch.setdefault(r["architecture"], []).append(r)
+    lines = ["", "## BD-rate at equal depth PSNR (pchip over the common PSNR range; four or more λ per curve)", ""]
+    alone = [r for r in models if not r["conditional"]]
+    conditioned = [r for r in models if r["conditional"]]
+    if alone and conditioned:
+        def total(rs: list[dict]) -> tuple[list[float], list[float]]:
+            points = sorted((r["mean"]["color_bpp"] + r["mean"]["depth_bpp"], r["mean"]["psnr"]) for r in rs)
+            return [p[0] for p in points], [p[1] for p in points]
+        colour = sorted({round(r["mean"]["color_bpp"], 6) for r in conditioned})
+        lines += ["Joint file (colour + RGB-conditioned depth) against two files (colour + depth alone); both "
+                  f"carry the same colour streams ({', '.join(f'{c:.4f}' for c in colour)} bpp):", "",
+                  "| rates counted | BD-rate / BD-PSNR of the joint file |", "|---|---|",
+                  f"| depth bits only | {_bd_cell(curve(alone), curve(conditioned))} |",
+                  f"| all bits (colour + depth) | {_bd_cell(total(alone), total(conditioned))} |", ""]
+    lossy = []
+    for a in anchors:
+        res = a["results"]
+        keep = [i for i, q in enumerate(res["psnr"]) if q is not None]
+        if len(keep) >= 4:
+            lossy.append((a["name"], ([res["bpp"][i] for i in keep], [res["psnr"][i] for i in keep])))
+    lines += ["Each architecture against the lossy depth anchors (positive: more bits than the anchor):", "",
+              "| architecture | λ | " + " | ".join(name for name, _ in lossy) + " |",
+              "|---|---|" + "---|" * len(lossy)]
+    for name, rs in sorted(by_arch.items()):
+        lambdas = ", ".join(f"{r['lambda']:g}" for r in sorted(rs, key=lambda r: r["lambda"]))
+        lines.append(f"| {name} | {lambdas} | " + " | ".join(_bd_cell(a, curve(rs)) for _, a in lossy) + " |")
+    return lines
+
+
 def anchor_deltas(models: list[dict], anchors: list[dict]) -> list[str]:
     """Each model point against each lossy anchor's interpolated curve (pchip): extra bits at equal
-    PSNR and PSNR gain at equal rate (BD-rates need four points per curve; these have three)."""
+    PSNR and PSNR gain at equal rate."""
     lines = ["", "## Each model point against the lossy depth anchors (pchip-interpolated)", "",
              "| model | anchor | bits at equal PSNR | PSNR at equal rate |", "|---|---|---|---|"]
     for r in sorted(models, key=lambda r: (r["architecture"], r["lambda"])):
@@ -119,7 +162,8 @@ def table(models: list[dict], anchors: list[dict], frames: int) -> list[str]:
     by_arch: dict[str, list[dict]] = {}
     for r in models:
         by_arch.setdefault(r["architecture"], []).append(r)
-    lines += per_dataset(models) + joint_versus_separate(models) + anchor_deltas(models, anchors)
+    lines += per_dataset(models) + joint_versus_separate(models) + bd_rates(models, anchors)
+    lines += anchor_deltas(models, anchors)
     lines += ["", "## Depth anchors on the same depth maps", "",
               "| anchor | setting | bpp | PSNR (16-bit) | RMSE mm | flying px % | holes exact |",
               "|---|---|---|---|---|---|---|"]
