@@ -28,6 +28,8 @@ class TrainConfig:
     aux_learning_rate: float = 1e-3
     clip_norm: float = 1.0
     checkpoint_every: int = 500
+    snapshot_every: int = 0              # also keep the weights every N steps: <run>/snapshots/step-N.safetensors
+                                         # (RD over training: benchmarks/training_trend.py); 0 = never
     validate_every: int = 1000
     log_every: int = 50
     max_minutes: float | None = None     # stop (with a checkpoint) after this much wall time

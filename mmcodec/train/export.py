@@ -31,10 +31,12 @@ def settle_quantiles(codec: LearnedCodec, max_steps: int = 20_000, tolerance: fl
     return float(codec.aux_loss().detach())
 
 
-def export_run(run_dir: Path, model_id: str, quality: int, weights_dir: Path = WEIGHTS_DIR) -> ZooEntry:
+def export_run(run_dir: Path, model_id: str, quality: int, weights_dir: Path = WEIGHTS_DIR,
+               checkpoint: Path | None = None) -> ZooEntry:
+    """The run's latest checkpoint (or ``checkpoint``, e.g. one of its snapshots) as a zoo entry."""
     config = json.loads((run_dir / "config.json").read_text())
     codec = create(config["architecture"], **config["model_config"])
-    load_checkpoint(run_dir / "checkpoint.safetensors", codec, {})
+    load_checkpoint(checkpoint or run_dir / "checkpoint.safetensors", codec, {})
     settle_quantiles(codec)
     context_model = config.get("context_model") if config.get("context") == "decoded-rgb" else None
     return export_model(codec, weights_dir / f"{model_id}.safetensors", model_id, quality,

@@ -179,6 +179,8 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
             out_of_time = config.max_minutes is not None and (time.time() - start) > 60 * config.max_minutes
             if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
                 save()
+            if config.snapshot_every and step % config.snapshot_every == 0 and context.is_main:
+                save_checkpoint(snapshot_path(run, step), model, {}, step, {"wall_seconds": wall + time.time() - start})
             if out_of_time:
                 break
     except KeyboardInterrupt:
@@ -191,6 +193,11 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
     return checkpoint, model
+
+
+def snapshot_path(run: Path, step: int) -> Path:
+    """Where ``snapshot_every`` keeps the weights of ``step`` (model only, no optimiser state)."""
+    return Path(run) / "snapshots" / f"step-{step:07d}.safetensors"
 
 
 def _raise_interrupt(signum, frame) -> None:  # SIGTERM → the same clean stop as Ctrl-C

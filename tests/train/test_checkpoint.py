@@ -62,3 +62,28 @@ def test_init_from_starts_a_new_run_from_other_weights(tmp_path) -> None:
     _, model = train_process(config, distributed.Distributed())
     for key, value in model.state_dict().items():
         assert torch.equal(value, first[key]), key
+
+
+def test_snapshots_keep_the_weights_of_every_nth_step(tmp_path) -> None:
+    from mmcodec.train.export import export_run
+    from mmcodec.train.trainer import snapshot_path
+    from mmcodec.zoo import load_model
+
+    make_data(tmp_path / "data")
+    config = TrainConfig(architecture="mean-scale", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
+                         run_dir=str(tmp_path / "snapped"), crop=64, batch_size=2, steps=5, checkpoint_every=2,
+                         snapshot_every=2, learning_rate=1e-3, milestones=[3], validation_fraction=0.0,
+                         progress=False)
+    train(config)
+    snapshots = sorted((tmp_path / "snapped" / "snapshots").glob("*.safetensors"))
+    assert snapshots == [snapshot_path(tmp_path / "snapped", 2), snapshot_path(tmp_path / "snapped", 4)]
+    two_steps = run(tmp_path, "two", 2)                     # the same run stopped at step 2
+    model = create("mean-scale", n=8, m=12)
+    assert load_checkpoint(snapshots[0], model, {})["step"] == 2
+    for key, value in two_steps.items():
+        assert torch.equal(value, model.state_dict()[key]), key
+    entry = export_run(tmp_path / "snapped", "snapshot-4", 1, tmp_path / "zoo", checkpoint=snapshots[1])
+    exported = load_model(entry)
+    load_checkpoint(snapshots[1], model, {})
+    assert torch.allclose(exported.g_a[0].weight, model.g_a[0].weight, atol=1e-2)   # fp16 storage
+    assert not torch.equal(model.g_a[0].weight, two_steps["g_a.0.weight"])        # step 4, not step 2

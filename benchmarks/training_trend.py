@@ -1,0 +1,84 @@
+"""Rate–distortion over training steps: every snapshot of a run measured on Kodak with real files.
+
+    python benchmarks/training_trend.py runs/RUN [runs/OTHER ...]   # → docs/results/training-trend.md
+
+A run keeps snapshots when trained with ``snapshot_every: N`` (``<run>/snapshots/step-N.safetensors``);
+its latest checkpoint is measured too. Each snapshot is exported as a model (quantiles settled,
+coding tables built, as ``mmcodec export``), coded image by image with ``mmcodec eval``
+semantics, and compared with the classical anchors of ``docs/results/kodak/`` (rate difference at
+equal PSNR against the pchip-interpolated anchor curve, as ``benchmarks/kodak_rd.py`` does for
+single points). The trend tells what more training of the same recipe buys.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, datasets_dir, machine  # noqa: E402
+
+from mmcodec.evaluate.bd_rate import point_deltas  # noqa: E402
+from mmcodec.evaluate.evaluate import evaluate_folder  # noqa: E402
+from mmcodec.evaluate.results import load_curve  # noqa: E402
+from mmcodec.train.export import export_run  # noqa: E402
+
+RESULTS = ROOT / "docs" / "results"
+ANCHORS = ("jpeg", "webp", "jpeg2000")
+
+
+def checkpoints(run: Path) -> list[tuple[int, Path]]:
+    """(step, path) of every snapshot and of the latest checkpoint, by step."""
+    found = {}
+    for path in sorted((run / "snapshots").glob("step-*.safetensors")) + [run / "checkpoint.safetensors"]:
+        if path.exists():
+            found[json.loads(path.with_suffix(".json").read_text())["step"]] = path
+    return sorted(found.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--data", type=Path, default=datasets_dir() / "kodak")
+    parser.add_argument("--name", default="training-trend")
+    args = parser.parse_args()
+    anchors = {n: load_curve(RESULTS / "kodak" / f"anchor-{n}.json") for n in ANCHORS
+               if (RESULTS / "kodak" / f"anchor-{n}.json").exists()}
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for run in args.runs:
+            config = json.loads((run / "config.json").read_text())
+            for step, path in checkpoints(run):
+                entry = export_run(run, f"{run.name}-step-{step}", 0, Path(scratch), checkpoint=path)
+                mean = evaluate_folder(entry, args.data)["results"]
+                row = {"run": run.name, "architecture": config["architecture"], "lambda": config["lmbda"],
+                       "step": step, "bpp": mean["bpp"][0], "psnr": mean["psnr-rgb"][0],
+                       "ms_ssim": mean["ms-ssim-rgb"][0]}
+                for name, anchor in anchors.items():
+                    try:
+                        row[f"vs_{name}"] = point_deltas(anchor.bpp, anchor.psnr, row["bpp"], row["psnr"])[1]
+                    except ValueError:
+                        row[f"vs_{name}"] = None
+                rows.append(row)
+                print(row, flush=True)
+    command = "python benchmarks/training_trend.py " + " ".join(str(r) for r in args.runs)
+    record = {"command": command, "machine": machine(), "data": str(args.data.name), "rows": rows}
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
+    header = "| run | λ | step | bpp | PSNR-RGB dB | MS-SSIM | " + " | ".join(f"bits vs {n}" for n in anchors) + " |"
+    lines = [f"# Rate–distortion over training steps ({args.data.name}, real files)", "",
+             f"Measured with `{command}` on {record['machine']['platform']}, {record['machine']['cpu_count']} "
+             "CPU cores. Bits vs an anchor: rate difference at equal PSNR against the anchor's interpolated "
+             "curve (negative = fewer bits than the anchor; empty = outside its range).", "",
+             header, "|---|---|---|---|---|---|" + "---|" * len(anchors)]
+    for r in rows:
+        cells = " | ".join("" if r[f"vs_{n}"] is None else f"{r[f'vs_{n}']:+.1f}%" for n in anchors)
+        lines.append(f"| {r['run']} | {r['lambda']:g} | {r['step']} | {r['bpp']:.4f} | {r['psnr']:.2f} | "
+                     f"{r['ms_ssim']:.4f} | {cells} |")
+    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
