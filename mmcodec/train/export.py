@@ -81,7 +81,8 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         f"never Kodak), random {config['crop']}² crops with flips, batch {config['batch_size']}",
         f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
         f"aux Adam lr {config['aux_learning_rate']}, gradient clip {config['clip_norm']}",
-        f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}",
+        f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}"
+        + (f"; fine-tuned from `{config['init_from']}` (init_from)" if config.get("init_from") else ""),
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         "",
         f"Measured on Kodak (24 images, real bitstreams, `{results.get('command', '')}`, CPU):",

@@ -1,0 +1,32 @@
+"""Export of a run: weights with settled quantiles, and an image model card that records the
+training (steps, hardware, the run it was fine-tuned from) and the measured results."""
+from mmcodec.evaluate.evaluate import evaluate_folder
+from mmcodec.train.config import TrainConfig
+from mmcodec.train.export import export_run, write_card
+from mmcodec.train.trainer import train
+
+from .test_checkpoint import make_data
+
+
+def config(tmp_path, name: str, **extra) -> TrainConfig:
+    return TrainConfig(architecture="mean-scale", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
+                       run_dir=str(tmp_path / name), crop=64, batch_size=2, steps=2, validation_fraction=0.0,
+                       progress=False, **extra)
+
+
+def test_card_of_a_fine_tuned_run(tmp_path) -> None:
+    make_data(tmp_path / "data")
+    first = train(config(tmp_path, "first"))
+    train(config(tmp_path, "second", lmbda=0.05, init_from=str(first)))
+    entry = export_run(tmp_path / "second", "tiny-0.05", 6, tmp_path / "weights")
+    assert (entry.quality, entry.lmbda) == (6, 0.05)
+    results = evaluate_folder(entry, tmp_path / "data")
+    card = write_card(entry, tmp_path / "second", results, "a test machine", tmp_path / "cards")
+    text = card.read_text()
+    assert text.startswith("# tiny-0.05\n") and "λ = 0.05" in text
+    assert f"- steps: 2; wall time 0 min on a test machine; fine-tuned from `{first}` (init_from)" in text
+    bpp = results["results"]["bpp"][0]
+    assert f"| {bpp:.4f} |" in text and "Training curve" not in text      # 2 steps: nothing logged
+    card = write_card(export_run(tmp_path / "first", "tiny", 3, tmp_path / "weights"), tmp_path / "first",
+                      results, "a test machine", tmp_path / "cards")
+    assert "fine-tuned" not in card.read_text()
