@@ -99,8 +99,10 @@ def find_entry(model: str | None = None, quality: int | None = None) -> ZooEntry
         except ModelError:
             raise ModelError(f"unknown model '{model}' (run 'mmcodec models' for the list)") from None
         entries = [e for e in entries if e.architecture == architecture]
-    else:  # a quality alone picks among the image models
-        entries = [e for e in entries if e.modality == "image"]
+    else:  # a quality alone picks among the default model's architecture, then the other image models
+        default = next((e for e in entries if e.model_id == DEFAULT_MODEL), None)
+        entries = sorted((e for e in entries if e.modality == "image"),
+                         key=lambda e: default is None or e.architecture != default.architecture)
     if quality is not None:
         entries = [e for e in entries if e.quality == quality]
     if not entries:

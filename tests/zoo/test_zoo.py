@@ -37,6 +37,17 @@ def test_export_restores_float32_and_codes_identically(tmp_path) -> None:
     assert torch.equal(loaded.decompress(coded)[0], codec.decompress(coded)[0])
 
 
+def test_a_quality_alone_prefers_the_default_architecture() -> None:
+    default = find_entry()
+    assert find_entry(quality=default.quality) == default
+    image_models = [e for e in list_models() if e.modality == "image"]
+    for quality in {e.quality for e in image_models}:
+        picked = find_entry(quality=quality)
+        assert picked.modality == "image" and picked.quality == quality
+        if any(e.architecture == default.architecture and e.quality == quality for e in image_models):
+            assert picked.architecture == default.architecture
+
+
 def test_missing_and_foreign_weights(tmp_path) -> None:
     with pytest.raises(ModelError, match="not found"):
         read_entry(tmp_path / "missing.safetensors")
