@@ -261,6 +261,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=datasets_dir() / "rgbd")
     parser.add_argument("--frames", type=int, help="use about this many frames (default: all held-out)")
     parser.add_argument("--skip-anchors", action="store_true")
+    parser.add_argument("--reuse-anchors", action="store_true",
+                        help="keep the anchor results of docs/results/<name>.json (same frames) instead of rerunning")
     parser.add_argument("--name", default="rgbd-depth")
     parser.add_argument("--cards-from-runs", type=Path,
                         help="also write each shipped depth model's card from these results, its training "
@@ -280,7 +282,13 @@ def main() -> None:
         print(f"{entry.model_id} on {len(frames)} frames", flush=True)
         models.append(evaluate_depth_model(entry, frames))
     anchors = []
-    if not args.skip_anchors:
+    previous = OUT / f"{args.name}.json"
+    if args.reuse_anchors and previous.exists():
+        record = json.loads(previous.read_text())
+        if record["frames"] != [f"{p.sequence}/{p.name}" for p in frames]:
+            raise SystemExit(f"{previous} was measured on other frames: rerun without --reuse-anchors")
+        anchors = record["anchors"]
+    elif not args.skip_anchors:
         # the anchors code the frames of the means, in millimetres, holes kept at 0
         depths = [millimetre_map(read_depth(p.depth, p.unit)) for p in frames if not p.sequence.startswith("samples")]
         for name, anchor in DEPTH_ANCHORS.items():
@@ -288,6 +296,7 @@ def main() -> None:
                 print(f"anchor {name}", flush=True)
                 anchors.append(run_depth_anchor(anchor, depths))
     command = "python benchmarks/rgbd_depth.py" + (f" --frames {args.frames}" if args.frames else "")
+    command += " --reuse-anchors" if args.reuse_anchors else ""
     OUT.mkdir(parents=True, exist_ok=True)
     record = {"command": command, "machine": machine(), "frames": [f"{p.sequence}/{p.name}" for p in frames],
               "models": models, "anchors": anchors}
