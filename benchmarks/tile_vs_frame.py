@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import datasets_dir, write_results  # noqa: E402
 
 from mmcodec.evaluate.rgbd_evaluate import rgbd_test_frames  # noqa: E402
-from mmcodec.modalities.depth import fill_holes, read_depth  # noqa: E402
+from mmcodec.modalities.depth import coding_plane, read_depth  # noqa: E402
 from mmcodec.modalities.image import IMAGE_SUFFIXES, read_image  # noqa: E402
 from mmcodec.zoo import find_entry, list_models, load_model  # noqa: E402
 
@@ -81,9 +81,7 @@ def depth_frames(root: Path, count: int) -> list[tuple[torch.Tensor, torch.Tenso
     frames = []
     for pair in pairs:
         depth = read_depth(pair.depth, pair.unit)
-        filled = fill_holes(depth.millimetres(), depth.valid)
-        x = torch.from_numpy(np.clip(filled, 0, 65535) / 65535.0).float()[None, None]
-        frames.append((x, torch.from_numpy(depth.valid)[None, None]))
+        frames.append((torch.from_numpy(coding_plane(depth))[None, None], torch.from_numpy(depth.valid)[None, None]))
     return frames
 
 

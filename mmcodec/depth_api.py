@@ -26,7 +26,7 @@ from .codecs import CodedLatents
 from .codecs.conditional_depth import DepthMeanScaleCodec
 from .container import MmcFile, ModalityInfo, StreamInfo, write_mmc
 from .errors import DecodeMismatchError, InputError, ModelError
-from .modalities.depth import DepthMap, fill_holes, from_millimetres, read_depth, validate_depth
+from .modalities.depth import DepthMap, coding_plane, from_millimetres, read_depth, validate_depth
 from .modalities.hole_mask import decode_hole_mask, encode_hole_mask
 from .modalities.image import Image, read_image, validate_pixels
 from .zoo import ZooEntry, find_entry
@@ -67,10 +67,7 @@ def _depth_codec(model: str | None, conditioned: bool, quality: int | None, devi
 
 
 def _depth_input(depth: DepthMap) -> tuple[torch.Tensor, np.ndarray]:
-    valid = depth.valid
-    mm = fill_holes(depth.millimetres(), valid)
-    x = torch.from_numpy(np.clip(mm, 0, 65535) / 65535.0).float()[None, None]
-    return x, valid
+    return torch.from_numpy(coding_plane(depth))[None, None], depth.valid
 
 
 def _context_tensor(pixels: np.ndarray) -> torch.Tensor:

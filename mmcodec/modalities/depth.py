@@ -116,6 +116,13 @@ def fill_holes(mm: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid, mm, filled).astype(np.float32)
 
 
+def coding_plane(depth: DepthMap) -> np.ndarray:
+    """The depth as the learned depth codecs take it: millimetres / 65535 (the 16-bit range) as
+    float32 H×W, holes filled (:func:`fill_holes`)."""
+    mm = fill_holes(depth.millimetres(), depth.valid)
+    return (np.clip(mm, 0, 65535) / 65535.0).astype(np.float32)
+
+
 def _push_pull(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Weighted mean pyramid down to where every cell has support, then back up."""
     h, w = values.shape

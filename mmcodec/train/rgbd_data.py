@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from ..modalities.depth import fill_holes, read_depth
+from ..modalities.depth import coding_plane, read_depth
 from ..modalities.image import read_image, validate_pixels, write_image
 from ..modalities.rgbd_pairs import RgbdPair
 
@@ -30,9 +30,7 @@ CONTEXTS = ("none", "rgb", "decoded-rgb", "depth")
 
 
 def _depth_plane(pair: RgbdPair) -> np.ndarray:
-    depth = read_depth(pair.depth, pair.unit)
-    mm = fill_holes(depth.millimetres(), depth.valid)
-    return (np.clip(mm, 0, 65535) / 65535.0).astype(np.float32)[None]
+    return coding_plane(read_depth(pair.depth, pair.unit))[None]
 
 
 def _decoded_rgb(pair: RgbdPair, context_model: str, cache_dir: Path | None) -> np.ndarray:

@@ -7,6 +7,7 @@ import pytest
 from mmcodec.errors import InputError
 from mmcodec.modalities.depth import (
     DepthMap,
+    coding_plane,
     fill_holes,
     from_millimetres,
     read_depth,
@@ -78,6 +79,18 @@ def test_fill_holes_of_a_single_row_and_of_nothing_valid():
     row = np.array([[0, 5, 0, 7]], np.float32)
     assert fill_holes(row, row > 0).min() > 0
     assert not fill_holes(np.zeros((4, 4)), np.zeros((4, 4), bool)).any()
+
+
+def test_coding_plane_is_millimetres_over_65535_with_holes_filled():
+    pixels = np.full((8, 8), 2000, np.uint16)
+    pixels[:, 4:] = 3000
+    pixels[2:4, 2:6] = 0
+    depth = validate_depth(pixels * 5, "tum")                      # TUM: 1/5000 m, so 5× the millimetres
+    plane = coding_plane(depth)
+    assert plane.dtype == np.float32 and plane.shape == (8, 8)
+    assert np.array_equal(plane[depth.valid], (pixels[depth.valid] / 65535.0).astype(np.float32))
+    filled = plane[~depth.valid]                                   # from the surroundings, never 0
+    assert filled.min() >= np.float32(2000 / 65535) and filled.max() <= np.float32(3000 / 65535)
 
 
 @pytest.mark.skipif(not REDKITCHEN.is_file(), reason="shared datasets not available")
