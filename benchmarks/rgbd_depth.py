@@ -47,6 +47,21 @@ def curve(results: list[dict]) -> tuple[list[float], list[float]]:
     return [p[0] for p in points], [p[1] for p in points]
 
 
+def by_architecture(items: list, architecture_of=lambda r: r["architecture"]) -> list[tuple[str, list]]:
+    """Model results (or zoo entries, with ``architecture_of``) grouped per architecture, by name."""
+    groups: dict[str, list] = {}
+    for item in items:
+        groups.setdefault(architecture_of(item), []).append(item)
+    return sorted(groups.items())
+
+
+def lossy_curve(anchor: dict) -> tuple[list[float], list[float]]:
+    """An anchor's (bpp, PSNR) points that have a PSNR (lossless settings have none)."""
+    res = anchor["results"]
+    keep = [i for i, q in enumerate(res["psnr"]) if q is not None]
+    return [res["bpp"][i] for i in keep], [res["psnr"][i] for i in keep]
+
+
 def per_dataset(models: list[dict]) -> list[str]:
     """Mean depth bpp and PSNR per test set (frames are named <sequence>/<frame>)."""
     sets = sorted({f["frame"].split("/")[0] for f in models[0]["frames"]}) if models else []
@@ -95,9 +110,6 @@ def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
     λ: the RGB-conditioned depth against depth alone at equal depth PSNR (the joint file's saving
     over two files, in depth bits and in total bits), and every architecture against each lossy
     anchor."""
-    by_arch: dict[str, list[dict]] = {}
-    for r in models:
-        by_arch.setdefault(r["architecture"], []).append(r)
     lines = ["", "## BD-rate at equal depth PSNR (pchip over the common PSNR range; four or more λ per curve)", ""]
     alone = [r for r in models if not r["conditional"]]
     conditioned = [r for r in models if r["conditional"]]
@@ -111,16 +123,11 @@ def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
                   "| rates counted | BD-rate / BD-PSNR of the joint file |", "|---|---|",
                   f"| depth bits only | {_bd_cell(curve(alone), curve(conditioned))} |",
                   f"| all bits (colour + depth) | {_bd_cell(total(alone), total(conditioned))} |", ""]
-    lossy = []
-    for a in anchors:
-        res = a["results"]
-        keep = [i for i, q in enumerate(res["psnr"]) if q is not None]
-        if len(keep) >= 4:
-            lossy.append((a["name"], ([res["bpp"][i] for i in keep], [res["psnr"][i] for i in keep])))
+    lossy = [(a["name"], lossy_curve(a)) for a in anchors if len(lossy_curve(a)[0]) >= 4]
     lines += ["Each architecture against the lossy depth anchors (positive: more bits than the anchor):", "",
               "| architecture | λ | " + " | ".join(name for name, _ in lossy) + " |",
               "|---|---|" + "---|" * len(lossy)]
-    for name, rs in sorted(by_arch.items()):
+    for name, rs in by_architecture(models):
         lambdas = ", ".join(f"{r['lambda']:g}" for r in sorted(rs, key=lambda r: r["lambda"]))
         lines.append(f"| {name} | {lambdas} | " + " | ".join(_bd_cell(a, curve(rs)) for _, a in lossy) + " |")
     return lines
@@ -133,13 +140,11 @@ def anchor_deltas(models: list[dict], anchors: list[dict]) -> list[str]:
              "| model | anchor | bits at equal PSNR | PSNR at equal rate |", "|---|---|---|---|"]
     for r in sorted(models, key=lambda r: (r["architecture"], r["lambda"])):
         for a in anchors:
-            res = a["results"]
-            keep = [i for i, p in enumerate(res["psnr"]) if p is not None]
-            if len(keep) < 2:
+            bpp, psnr = lossy_curve(a)
+            if len(bpp) < 2:
                 continue
             try:
-                gain, extra = point_deltas([res["bpp"][i] for i in keep], [res["psnr"][i] for i in keep],
-                                           r["mean"]["depth_bpp"], r["mean"]["psnr"])
+                gain, extra = point_deltas(bpp, psnr, r["mean"]["depth_bpp"], r["mean"]["psnr"])
                 lines.append(f"| {r['model']} | {a['name']} | {extra:+.1f}% | {gain:+.2f} dB |")
             except ValueError:
                 lines.append(f"| {r['model']} | {a['name']} | outside its range | |")
@@ -159,9 +164,6 @@ def table(models: list[dict], anchors: list[dict], frames: int) -> list[str]:
                      f"{m['comprehensive_similarity_db']:.2f} dB | {m['rmse_mm']:.1f} | {m['mae_mm']:.1f} | "
                      f"{m['flying_pixels_percent']:.2f} | {'yes' if m['holes_kept'] else 'no'} | "
                      f"{m['encoding_time']:.2f} | {m['decoding_time']:.2f} |")
-    by_arch: dict[str, list[dict]] = {}
-    for r in models:
-        by_arch.setdefault(r["architecture"], []).append(r)
     lines += per_dataset(models) + joint_versus_separate(models) + bd_rates(models, anchors)
     lines += anchor_deltas(models, anchors)
     lines += ["", "## Depth anchors on the same depth maps", "",
@@ -183,16 +185,12 @@ def plot(models: list[dict], anchors: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 5))
-    by_arch: dict[str, list[dict]] = {}
-    for r in models:
-        by_arch.setdefault(r["architecture"], []).append(r)
-    for name, rs in sorted(by_arch.items()):
+    for name, rs in by_architecture(models):
         ax.plot(*curve(rs), "o-", linewidth=2, label=name)
     for a in anchors:
-        res = a["results"]
-        pts = [(b, p) for b, p in zip(res["bpp"], res["psnr"]) if p is not None]
-        if pts:
-            ax.plot(*zip(*pts), ".--", label=a["name"])
+        bpp, psnr = lossy_curve(a)
+        if bpp:
+            ax.plot(bpp, psnr, ".--", label=a["name"])
     ax.set_xscale("log")
     ax.set_xlabel("depth bits per pixel")
     ax.set_ylabel("depth PSNR (dB, peak 65535, holes excluded)")
@@ -215,10 +213,7 @@ def render_views(entries: list, frames: list, name: str) -> list[str]:
     frame = next((p for p in frames if p.sequence.startswith("redkitchen")), frames[0])
     depth, color = read_depth(frame.depth, frame.unit), read_image(frame.color, channels=3)
     lines = []
-    by_arch: dict[str, list] = {}
-    for entry in entries:
-        by_arch.setdefault(entry.architecture, []).append(entry)
-    for architecture, group in sorted(by_arch.items()):
+    for architecture, group in by_architecture(entries, lambda e: e.architecture):
         entry = sorted(group, key=lambda e: e.lmbda)[len(group) // 2]
         if entry.context_model:
             data = compress_rgbd(color, depth, depth.unit, model=str(entry.path))
