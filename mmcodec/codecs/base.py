@@ -55,6 +55,10 @@ class LearnedCodec(nn.Module):
     def config(self) -> dict:
         raise NotImplementedError
 
+    def load_initial_weights(self, state: dict[str, torch.Tensor]) -> None:
+        """Weights to start a training run from (``init_from``); here they must match exactly."""
+        self.load_state_dict(state)
+
     # -- geometry -------------------------------------------------------------------------------
     def pad(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]

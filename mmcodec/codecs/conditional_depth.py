@@ -12,6 +12,13 @@ al. 2024) and of conditional coding, where R(d | x̂_rgb) ≤ R(d):
    p(ŷ | ẑ, x̂_rgb)), with f_c a strided context encoder to the latent resolution;
 3. g_s fuses the context features at every scale (1/16, 1/8, 1/4, 1/2) before each upsampling.
 
+With ``prior_residual`` the conditional prior is h_s(ẑ) + e([h_s(ẑ), f_c(x̂_rgb)]) instead of
+e([h_s(ẑ), f_c(x̂_rgb)]). Then :meth:`DepthMeanScaleCodec.load_initial_weights` can start a
+conditional model from a trained depth-only one *exactly*: the context's weights in g_a and g_s
+start at zero, and so does e's last layer, so the conditioned model begins as the depth-only model
+and training can only add what the colour tells it (the zero-initialised branch of ControlNet,
+Zhang et al., arXiv 2302.05543).
+
 Training input is one tensor ``[d, x̂_rgb]`` (1 + 3 channels) with the depth first; the output
 ``x_hat`` is the depth alone (``out_channels`` = 1). Depth arrives as millimetres / 65535 (the
 16-bit range) and is multiplied by ``depth_gain`` inside the network so its values span about
@@ -24,6 +31,7 @@ from torch import nn
 
 from ..entropy.conditional import GaussianConditional
 from ..entropy.factorized import FactorizedEntropyModel
+from ..errors import ModelError
 from ..layers import GDN, conv, deconv
 from ..layers.native import native_kernels
 from .base import CodedLatents, LearnedCodec, latent_digest
@@ -74,10 +82,11 @@ class DepthMeanScaleCodec(LearnedCodec):
     modality = "depth"
 
     def __init__(self, n: int = 64, m: int = 96, context_channels: int = 0, depth_gain: float = 8.0,
-                 in_channels: int = 1) -> None:
+                 in_channels: int = 1, prior_residual: bool = False) -> None:
         super().__init__(in_channels + context_channels)
         self.n, self.m, self.depth_channels = n, m, in_channels
         self.context_channels, self.depth_gain = context_channels, depth_gain
+        self.prior_residual = prior_residual and context_channels > 0
         self.out_channels = in_channels
         conditioned = context_channels > 0
         self.g_a = nn.Sequential(conv(in_channels + context_channels, n), GDN(n), conv(n, n), GDN(n), conv(n, n),
@@ -95,8 +104,49 @@ class DepthMeanScaleCodec(LearnedCodec):
         self.y_model = GaussianConditional()
 
     def config(self) -> dict:
-        return {"n": self.n, "m": self.m, "context_channels": self.context_channels, "depth_gain": self.depth_gain,
-                "in_channels": self.depth_channels}
+        config = {"n": self.n, "m": self.m, "context_channels": self.context_channels,
+                  "depth_gain": self.depth_gain, "in_channels": self.depth_channels}
+        if self.prior_residual:
+            config["prior_residual"] = True
+        return config
+
+    def load_initial_weights(self, state: dict[str, torch.Tensor]) -> None:
+        """Start training from ``state``: this model's own weights, or (for a conditional model with
+        ``prior_residual``) a depth-only model's, extended so the result computes that model exactly.
+
+        Extension: a weight whose input channels grew by the context (g_a's first layer, each g_s
+        layer) keeps the depth-only weights in its leading channels and zeros in the context's; the
+        context encoder keeps its random initialisation and e's last layer starts at zero."""
+        own = self.state_dict()
+        if set(state) == set(own):
+            self.load_state_dict(state)
+            return
+        if not self.prior_residual or set(state) - set(own):
+            raise ModelError("initial weights must be this model's, or a depth-only model's for a conditional "
+                             "model with prior_residual")
+        extended = {}
+        for key, target in own.items():
+            if key not in state:
+                if not key.startswith(("context.", "entropy_parameters.")):
+                    raise ModelError(f"initial weights lack {key}")
+                extended[key] = torch.zeros_like(target) if key.startswith("entropy_parameters.2.") else target
+                continue
+            source = state[key]
+            if target.numel() == 0:       # entropy tables: sized when loaded
+                extended[key] = source
+                continue
+            grown = [d for d in range(target.dim()) if target.shape[d] != source.shape[d]] \
+                if target.dim() == source.dim() else None
+            if grown is None or len(grown) > 1 or (grown and target.shape[grown[0]] < source.shape[grown[0]]):
+                raise ModelError(f"initial weights for {key} have shape {list(source.shape)}, "
+                                 f"not {list(target.shape)} or a part of it")
+            if not grown:
+                extended[key] = source
+                continue
+            zeros = torch.zeros_like(target)
+            zeros.narrow(grown[0], 0, source.shape[grown[0]]).copy_(source)
+            extended[key] = zeros
+        self.load_state_dict(extended)
 
     def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
         return {"z": [1, self.n, height // 64, width // 64], "y": [1, self.m, height // 16, width // 16]}
@@ -110,7 +160,8 @@ class DepthMeanScaleCodec(LearnedCodec):
                              ) -> tuple[torch.Tensor, torch.Tensor]:
         params = self.h_s(z_hat)
         if self.entropy_parameters is not None:
-            params = self.entropy_parameters(torch.cat([params, features[3]], dim=1))
+            conditioned = self.entropy_parameters(torch.cat([params, features[3]], dim=1))
+            params = params + conditioned if self.prior_residual else conditioned
         scales, means = params.chunk(2, dim=1)
         return scales, means
 
@@ -168,5 +219,5 @@ class RgbConditionalDepthCodec(DepthMeanScaleCodec):
     """:class:`DepthMeanScaleCodec` conditioned on the decoded 3-channel colour image."""
 
     def __init__(self, n: int = 64, m: int = 96, context_channels: int = 3, depth_gain: float = 8.0,
-                 in_channels: int = 1) -> None:
-        super().__init__(n, m, context_channels, depth_gain, in_channels)
+                 in_channels: int = 1, prior_residual: bool = False) -> None:
+        super().__init__(n, m, context_channels, depth_gain, in_channels, prior_residual)

@@ -71,7 +71,3 @@ def read_model_weights(path: Path) -> dict[str, torch.Tensor]:
         tensors = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
 
-
-def load_model_weights(path: Path, model: torch.nn.Module) -> None:
-    """Model weights only, from a training checkpoint or a zoo file (all keys must match)."""
-    model.load_state_dict(read_model_weights(path))

@@ -106,6 +106,14 @@ def centre_crop(frame: np.ndarray, size: int) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(frame[:, top:top + size, left:left + size]))
 
 
+def context_cache_dir(runs: Path, context_model: str) -> Path:
+    """Where the decoded colour of ``context_model`` is cached: named by the model *and* its weights
+    digest, so new weights under the same model id never reuse another model's decoded images."""
+    from ..zoo import find_entry
+
+    return runs / "context-cache" / f"{context_model}-{find_entry(context_model).digest}"
+
+
 def rgbd_training_data(config, is_main: bool = True) -> tuple[RandomCropRgbd, list[torch.Tensor]]:
     """The training crops and validation crops of an RGB-D run (``config``: a TrainConfig).
 
@@ -117,9 +125,9 @@ def rgbd_training_data(config, is_main: bool = True) -> tuple[RandomCropRgbd, li
     pairs = [p for root in roots for p in find_rgbd_pairs(root, config.depth_unit)]
     pairs, _test = split_by_frames(pairs, config.test_fraction)
     train, validation = split_by_frames(pairs, config.validation_fraction)
-    cache = None  # shared by the runs beside this one: the decoded colour depends on the model only
+    cache = None  # shared by the runs beside this one: the decoded colour depends on the weights only
     if config.context == "decoded-rgb":
-        cache = Path(config.run_dir).parent / "context-cache" / str(config.context_model)
+        cache = context_cache_dir(Path(config.run_dir).parent, str(config.context_model))
     args = (config.target, config.context, config.context_model, cache)
     data = RandomCropRgbd(load_rgbd_frames(train, *args), crop=config.crop, length=1 << 30)
     val_crops = [centre_crop(f, config.crop) for f in load_rgbd_frames(validation, *args)] if is_main else []

@@ -16,7 +16,7 @@ import torch
 
 from ..codecs import create
 from . import distributed
-from .checkpoint import load_checkpoint, load_model_weights, read_model_weights, save_checkpoint
+from .checkpoint import load_checkpoint, read_model_weights, save_checkpoint
 from .config import TrainConfig
 from .data import RandomCropImages, list_images
 from .losses import rate_distortion_loss, sample_lambdas
@@ -113,7 +113,7 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
     checkpoint = run / "checkpoint.safetensors"
     step, wall = 0, 0.0
     if not checkpoint.exists() and config.init_from:
-        load_model_weights(Path(config.init_from), model)
+        model.load_initial_weights(read_model_weights(Path(config.init_from)))
     if checkpoint.exists():
         meta = load_checkpoint(checkpoint, model, optimizers)
         step, wall = meta["step"], meta["extra"].get("wall_seconds", 0.0)

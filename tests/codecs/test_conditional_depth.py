@@ -3,14 +3,19 @@ import pytest
 import torch
 
 from mmcodec.codecs import create
+from mmcodec.errors import ModelError
+from mmcodec.train.checkpoint import read_model_weights
+from mmcodec.zoo import find_entry, load_model
 
 CONFIG = {"n": 16, "m": 24}
 
 
-@pytest.fixture(params=["depth-mean-scale", "rgb-conditional-depth"])
+@pytest.fixture(params=[("depth-mean-scale", False), ("rgb-conditional-depth", False),
+                        ("rgb-conditional-depth", True)], ids=["depth", "conditional", "conditional-residual"])
 def codec(request):
+    name, residual = request.param
     torch.manual_seed(0)
-    model = create(request.param, **CONFIG).eval()
+    model = create(name, **CONFIG, **({"prior_residual": True} if residual else {})).eval()
     model.update()
     return model
 
@@ -66,3 +71,61 @@ def test_context_must_match_the_kind_of_codec():
         x = torch.rand(1, codec.in_channels, 64, 64) * 0.1
         with pytest.raises(ValueError, match="decoded RGB"):
             codec.decompress(codec.compress(x), context)
+
+
+def _trained_looking(model):
+    """Random but non-trivial weights everywhere (fresh GDN/conv init is too regular to tell layers apart)."""
+    torch.manual_seed(2)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if not name.endswith("quantiles"):
+                p.add_(torch.randn_like(p) * 0.01)
+    return model
+
+
+def test_a_conditional_model_starts_exactly_as_the_depth_only_model():
+    depth_only = _trained_looking(create("depth-mean-scale", **CONFIG)).eval()
+    torch.manual_seed(3)
+    conditional = create("rgb-conditional-depth", **CONFIG, prior_residual=True).eval()
+    conditional.load_initial_weights(depth_only.state_dict())
+    depth_only.update()
+    conditional.update()
+    torch.manual_seed(1)
+    depth, colour = torch.rand(1, 1, 64, 128) * 0.05 + 0.02, torch.rand(1, 3, 64, 128)
+    alone, joint = depth_only(depth), conditional(torch.cat([depth, colour], 1))
+    torch.testing.assert_close(joint["x_hat"], alone["x_hat"], atol=1e-6, rtol=0)
+    for key in ("y", "z"):
+        torch.testing.assert_close(joint["likelihoods"][key], alone["likelihoods"][key], atol=1e-6, rtol=1e-5)
+    assert conditional.compress(torch.cat([depth, colour], 1)).streams == depth_only.compress(depth).streams
+    # and it is a conditional model: the context encoder and e's first layer are not zero, so training moves it
+    assert conditional.context.stages[0][0].weight.abs().sum() > 0
+    assert conditional.g_a[0].weight[:, 1:].abs().sum() == 0 and conditional.g_a[0].weight[:, :1].abs().sum() > 0
+
+
+def test_a_shipped_depth_model_starts_a_conditional_run():
+    entry = find_entry("depth-mean-scale-n32-mse-32")
+    shipped = load_model(entry)
+    conditional = create("rgb-conditional-depth", **{**shipped.config(), "context_channels": 3}, prior_residual=True)
+    conditional.load_initial_weights(read_model_weights(entry.path))   # entropy tables and fp16 storage included
+    torch.testing.assert_close(conditional.g_s.ups[0].weight[:48], shipped.g_s.ups[0].weight, atol=0, rtol=0)
+
+
+def test_initial_weights_are_refused_when_they_do_not_fit():
+    depth_only = create("depth-mean-scale", **CONFIG).state_dict()
+    with pytest.raises(ModelError, match="prior_residual"):
+        create("rgb-conditional-depth", **CONFIG).load_initial_weights(depth_only)
+    wider = create("depth-mean-scale", n=16, m=32).state_dict()
+    with pytest.raises(ModelError, match="shape"):
+        create("rgb-conditional-depth", **CONFIG, prior_residual=True).load_initial_weights(wider)
+    conditional = create("rgb-conditional-depth", **CONFIG, prior_residual=True)
+    with pytest.raises(ModelError, match="prior_residual"):          # the other way round
+        create("depth-mean-scale", **CONFIG).load_initial_weights(conditional.state_dict())
+
+
+def test_prior_residual_is_recorded_in_the_config():
+    model = create("rgb-conditional-depth", **CONFIG, prior_residual=True)
+    assert model.config()["prior_residual"] is True
+    assert "prior_residual" not in create("rgb-conditional-depth", **CONFIG).config()  # older weights load as before
+    again = create("rgb-conditional-depth", **model.config())
+    again.load_state_dict(model.state_dict())
+    assert again.prior_residual

@@ -9,9 +9,9 @@ from mmcodec.modalities.rgbd_pairs import find_rgbd_pairs
 from mmcodec.train import distributed
 from mmcodec.train.config import TrainConfig
 from mmcodec.train.export import export_run, write_depth_card
-from mmcodec.train.rgbd_data import RandomCropRgbd, frame_tensor
+from mmcodec.train.rgbd_data import RandomCropRgbd, context_cache_dir, frame_tensor
 from mmcodec.train.trainer import train_process
-from mmcodec.zoo import DEFAULT_MODEL
+from mmcodec.zoo import DEFAULT_MODEL, find_entry
 
 from .rgbd_folder import KITCHEN, make_rgbd_folder
 
@@ -42,7 +42,9 @@ def test_conditional_run_exports_and_measures(rgbd_folder, tmp_path):
                          crop=64, batch_size=2, steps=2, checkpoint_every=1, progress=False, threads=1)
     _, model = train_process(config, distributed.Distributed())
     assert model.out_channels == 1 and model.in_channels == 4
-    assert len(list((tmp_path / "context-cache" / DEFAULT_MODEL).glob("*.png"))) == 3   # the 3 training frames
+    cache = context_cache_dir(tmp_path, DEFAULT_MODEL)
+    assert cache.name == f"{DEFAULT_MODEL}-{find_entry(DEFAULT_MODEL).digest}"   # new weights, new cache
+    assert len(list(cache.glob("*.png"))) == 3   # the 3 training frames
     entry = export_run(tmp_path / "run", "tiny-conditional", 1, tmp_path / "zoo" / "weights")
     assert entry.context_model == DEFAULT_MODEL and entry.modality == "depth"
     measured = evaluate_depth_model(entry, find_rgbd_pairs(rgbd_folder)[-1:])
