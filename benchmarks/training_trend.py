@@ -1,6 +1,7 @@
 """Rate–distortion over training steps: every snapshot of a run measured on Kodak with real files.
 
     python benchmarks/training_trend.py runs/RUN [runs/OTHER ...]   # → docs/results/training-trend.md
+    python benchmarks/training_trend.py --reuse-measured runs/RUN ...   # measure only new snapshots
 
 A run keeps snapshots when trained with ``snapshot_every: N`` (``<run>/snapshots/step-N.safetensors``);
 its latest checkpoint is measured too. Each snapshot is exported as a model (quantiles settled,
@@ -43,7 +44,13 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--data", type=Path, default=datasets_dir() / "kodak")
     parser.add_argument("--name", default="training-trend")
+    parser.add_argument("--reuse-measured", action="store_true",
+                        help="keep the rows of the last run's JSON for snapshots already measured (same run and step)")
     args = parser.parse_args()
+    measured = {}
+    previous = RESULTS / f"{args.name}.json"
+    if args.reuse_measured and previous.exists():
+        measured = {(r["run"], r["step"]): r for r in json.loads(previous.read_text())["rows"]}
     anchors = {n: load_curve(RESULTS / "kodak" / f"anchor-{n}.json") for n in ANCHORS
                if (RESULTS / "kodak" / f"anchor-{n}.json").exists()}
     rows = []
@@ -51,6 +58,9 @@ def main() -> None:
         for run in args.runs:
             config = json.loads((run / "config.json").read_text())
             for step, path in checkpoints(run):
+                if (run.name, step) in measured:
+                    rows.append(measured[(run.name, step)])
+                    continue
                 entry = export_run(run, f"{run.name}-step-{step}", 0, Path(scratch), checkpoint=path)
                 mean = evaluate_folder(entry, args.data)["results"]
                 row = {"run": run.name, "architecture": config["architecture"], "lambda": config["lmbda"],
