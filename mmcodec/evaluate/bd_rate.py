@@ -109,6 +109,10 @@ def _prepare(rate: Sequence[float], quality: Sequence[float]) -> tuple[np.ndarra
     r, q = r[keep], q[keep]
     if r.size < 4 or np.unique(q).size != q.size or np.unique(r).size != r.size:
         raise ValueError("BD metrics need at least 4 distinct (rate, quality) points per curve")
+    if np.any(np.diff(q[np.argsort(r)]) <= 0):
+        # rate as a function of quality (BD-rate) is undefined on such a curve: pchip would
+        # integrate a rate that goes back and forth and give numbers of either sign
+        raise ValueError("the quality of a curve does not rise with its rate")
     return np.log10(r), q
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmcodec.evaluate.bd_rate import _pchip_integral, _pchip_slopes, bd_psnr, bd_rate
+from mmcodec.evaluate.bd_rate import _pchip_integral, _pchip_slopes, bd_psnr, bd_rate, point_deltas
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-results" / "kodak"
 
@@ -94,8 +94,6 @@ def test_published_curves_against_an_independent_implementation(name, expected) 
 
 
 def test_point_deltas_on_a_curve() -> None:
-    from mmcodec.evaluate.bd_rate import point_deltas
-
     rate = [0.1, 0.2, 0.4, 0.8]
     psnr = [28.0, 30.0, 32.0, 34.0]  # 2 dB per doubling: linear in log-rate
     gain, saving = point_deltas(rate, psnr, 0.2, 31.0)
@@ -103,3 +101,15 @@ def test_point_deltas_on_a_curve() -> None:
     assert saving == pytest.approx((0.2 / (0.2 * 2 ** 0.5) - 1) * 100, abs=1e-6)
     with pytest.raises(ValueError):
         point_deltas(rate, psnr, 5.0, 31.0)
+
+
+def test_a_curve_whose_quality_falls_with_rate_is_refused() -> None:
+    rising = ([0.1, 0.2, 0.3, 0.4], [30.0, 32.0, 33.0, 34.0])
+    dipping = ([0.13, 0.15, 0.16, 0.165], [68.9, 69.61, 69.65, 69.60])   # more bits, lower PSNR at the end
+    for a, b in ((rising, dipping), (dipping, rising)):
+        with pytest.raises(ValueError, match="does not rise"):
+            bd_rate(*a, *b)
+        with pytest.raises(ValueError, match="does not rise"):
+            bd_psnr(*a, *b)
+    with pytest.raises(ValueError, match="does not rise"):
+        point_deltas(*dipping, 0.15, 69.0)
