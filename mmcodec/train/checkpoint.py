@@ -70,4 +70,3 @@ def read_model_weights(path: Path) -> dict[str, torch.Tensor]:
     if any(k.startswith("model.") for k in tensors):
         tensors = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
-
