@@ -123,7 +123,7 @@ def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
                   "| rates counted | BD-rate / BD-PSNR of the joint file |", "|---|---|",
                   f"| depth bits only | {_bd_cell(curve(alone), curve(conditioned))} |",
                   f"| all bits (colour + depth) | {_bd_cell(total(alone), total(conditioned))} |", ""]
-    lossy = [(a["name"], lossy_curve(a)) for a in anchors if len(lossy_curve(a)[0]) >= 4]
+    lossy = [(name, points) for name, points in ((a["name"], lossy_curve(a)) for a in anchors) if len(points[0]) >= 4]
     lines += ["Each architecture against the lossy depth anchors (positive: more bits than the anchor):", "",
               "| architecture | λ | " + " | ".join(name for name, _ in lossy) + " |",
               "|---|---|" + "---|" * len(lossy)]
