@@ -35,24 +35,31 @@ PUBLISHED_LIC_TCM = Curve("paper LIC-TCM N=64", "Liu et al. CVPR 2023, Kodak, MS
                           [29.99, 32.42, 34.18, 37.96], [])
 
 
-def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool) -> list[Path]:
+def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_steps: int = 0,
+               refine_architectures: tuple[str, ...] = ()) -> list[Path]:
     """One result JSON per model (shipped image models + ``extra`` weights files), merged into one
-    curve per architecture; ``reuse`` keeps a model's JSON already in ``out``."""
-    by_architecture: dict[str, list[dict]] = {}
+    curve per architecture; ``reuse`` keeps a model's JSON already in ``out``. With
+    ``refine_steps``, the models of ``refine_architectures`` are measured once more with the
+    encoder refining the latents (a curve "<architecture> + refine<steps>")."""
+    by_curve: dict[str, list[dict]] = {}
     entries = [e for e in list_models() if e.modality == "image"] + [read_entry(p) for p in extra]
-    for entry in entries:
-        path = out / f"{entry.model_id}.json"
+    runs = [(e, 0) for e in entries]
+    if refine_steps:
+        runs += [(e, refine_steps) for e in entries if e.architecture in refine_architectures]
+    for entry, steps in runs:
+        suffix = f"+refine{steps}" if steps else ""
+        path = out / f"{entry.model_id}{suffix}.json"
         if reuse and path.exists():
             result = json.loads(path.read_text())
         else:
-            result = evaluate_folder(entry, folder, progress=True)
+            result = evaluate_folder(entry, folder, progress=True, refine_steps=steps)
             path.write_text(json.dumps(result, indent=2) + "\n")
-        by_architecture.setdefault(entry.architecture, []).append(result)
+        by_curve.setdefault(entry.architecture + suffix, []).append(result)
     paths = []
-    for architecture, results in by_architecture.items():
-        merged = merge_points(results, f"mmcodec {architecture}",
+    for curve, results in by_curve.items():
+        merged = merge_points(results, f"mmcodec {curve.replace('+', ' + ')}",
                               "; ".join(r["description"] for r in results))
-        path = out / f"mmcodec-{architecture}.json"
+        path = out / f"mmcodec-{curve}.json"
         path.write_text(json.dumps(merged, indent=2) + "\n")
         paths.append(path)
     return paths
@@ -102,10 +109,14 @@ def main() -> None:
     parser.add_argument("--reuse-models", action="store_true", help="keep model JSONs already in the output")
     parser.add_argument("--extra-models", nargs="*", type=Path, default=[],
                         help="weights files that are not shipped (e.g. other λ of a trained architecture)")
+    parser.add_argument("--refine", type=int, default=0, metavar="STEPS",
+                        help="also measure the models of --refine-architectures with latent refinement")
+    parser.add_argument("--refine-architectures", nargs="*", default=["mean-scale"])
     args = parser.parse_args()
     out = ROOT / "docs" / "results" / args.name
     out.mkdir(parents=True, exist_ok=True)
-    paths = [] if args.skip_models else run_models(args.data, out, args.extra_models, args.reuse_models)
+    paths = [] if args.skip_models else run_models(args.data, out, args.extra_models, args.reuse_models,
+                                                  args.refine, tuple(args.refine_architectures))
     paths += run_anchors(args.data, out, args.anchors, args.reuse_anchors)
     by_stem = {p.stem: load_curve(p) for p in paths}
     curves = list(by_stem.values())

@@ -60,12 +60,14 @@ def _to_pixels(x_hat: torch.Tensor, info: ModalityInfo) -> np.ndarray:
 
 
 def compress(source: str | Path | np.ndarray | Image, model: str | None = None, quality: int | None = None,
-             device: str = "cpu", bit_depth: int | None = None) -> bytes:
+             device: str = "cpu", bit_depth: int | None = None, refine_steps: int = 0) -> bytes:
     """Compress an image (path, H×W[×C] uint8/uint16 array, or :class:`Image`) to .mmc bytes.
 
     ``model`` is a shipped model id, an architecture name or alias (with ``quality``), or the
     path of a .safetensors file; None takes the default model. ``bit_depth`` states the
-    significant bits of a uint16 array (default 16).
+    significant bits of a uint16 array (default 16). ``refine_steps`` > 0 optimises the image's
+    latents for the model's own R + λ·D before coding them (slower encoding, fewer bits for the
+    same quality; any decoder reads the file): see :mod:`mmcodec.codecs.refinement`.
     """
     image = _as_image(source, bit_depth)
     entry = find_entry(model, quality)
@@ -75,7 +77,12 @@ def compress(source: str | Path | np.ndarray | Image, model: str | None = None, 
     codec = get_codec(entry, device)
     x = _to_tensor(image, codec.in_channels, device)
     padded = codec.pad(x)
-    coded = codec.compress(padded)
+    if refine_steps:
+        from .codecs.refinement import refine_latents
+        refined = refine_latents(codec, padded, image.height, image.width, entry.lmbda, entry.metric, refine_steps)
+        coded = codec.compress_latents(refined.latents)
+    else:
+        coded = codec.compress(padded)
     info = ModalityInfo(IMAGE_MODALITY, "image", image.height, image.width, image.channels,
                         str(image.pixels.dtype), image.bit_depth,
                         padded_height=int(padded.shape[-2]), padded_width=int(padded.shape[-1]))

@@ -319,7 +319,31 @@ def test_compress_bad_input(tmp_path, capsys, make):
     assert list(out_dir.iterdir()) == []
 
 
+@pytest.mark.parametrize("extra", [["--refine", "-1"], ["--refine", "2", "--modality", "depth"]],
+                         ids=["negative-steps", "depth-map"])
+def test_compress_bad_refine_option(tmp_path, capsys, astronaut, extra):
+    src = tmp_path / "a.png"
+    PILImage.fromarray(np.ascontiguousarray(astronaut[:64, :64])).save(src)
+    target = tmp_path / "a.mmc"
+    rc, out, err = run_cli(capsys, "compress", src, "-o", target, *extra)
+    assert_one_line_error(rc, out, err)
+    assert "--refine" in err
+    assert_no_output(target)
+
+
 # ---- good paths ---------------------------------------------------------------------------------
+def test_cli_refined_file_decodes(tmp_path, capsys, astronaut):
+    crop = np.ascontiguousarray(astronaut[:64, :128])
+    src = tmp_path / "a.png"
+    PILImage.fromarray(crop).save(src)
+    rc, out, err = run_cli(capsys, "compress", src, "-o", tmp_path / "a.mmc", "--refine", "5")
+    assert rc == 0, err
+    rc, out, err = run_cli(capsys, "decompress", tmp_path / "a.mmc", "-o", tmp_path / "a.out.png")
+    assert rc == 0, err
+    with PILImage.open(tmp_path / "a.out.png") as im:
+        assert np.asarray(im).shape == crop.shape
+
+
 def test_cli_round_trip_info_and_no_temp_files(tmp_path, capsys, astronaut):
     crop = np.ascontiguousarray(astronaut[:256, :256])
     src = tmp_path / "astronaut.png"

@@ -11,8 +11,13 @@ DEMO_IMAGE = Path(__file__).resolve().parent.parent / "assets" / "astronaut.png"
 
 def cmd_compress(args: argparse.Namespace) -> None:
     from .. import api
+    from ..errors import InputError
     from ..modalities.image import IMAGE_SUFFIXES
 
+    if args.refine < 0:
+        raise InputError("--refine takes a number of steps ≥ 0")
+    if args.refine and (args.depth or args.modality == "depth"):
+        raise InputError("--refine codes images only (not depth maps or RGB-D pairs)")
     if args.depth:
         return _compress_rgbd(args)
     files, many = expand_inputs(args.inputs, IMAGE_SUFFIXES)
@@ -28,7 +33,8 @@ def cmd_compress(args: argparse.Namespace) -> None:
             pixels = depth.height * depth.width
         else:
             image = api.read_image(path)
-            data = api.compress(image, model=args.model, quality=args.quality, device=args.device)
+            data = api.compress(image, model=args.model, quality=args.quality, device=args.device,
+                                refine_steps=args.refine)
             pixels = image.height * image.width
         atomic_write(target, lambda tmp: tmp.write_bytes(data))
         if not many:

@@ -3,7 +3,10 @@
 - ``forward(x)`` → ``{"x_hat", "likelihoods": {name: tensor}}`` for training (x in [0, 1]);
 - ``compress(x)`` → :class:`CodedLatents` (named byte streams + latent shapes + digest);
 - ``decompress(coded)`` → x̂, and the digest of the latents it decoded;
-- ``update()`` builds the integer coding tables; ``aux_loss()`` trains the factorized quantiles.
+- ``update()`` builds the integer coding tables; ``aux_loss()`` trains the factorized quantiles;
+- codecs with ``refinable = True`` split ``compress`` into ``initial_latents`` and
+  ``compress_latents`` and give ``relaxed_forward``, so that the encoder can optimise the latents
+  of one image before coding them (``refinement.py``).
 
 Inputs of any height and width are padded (edge replication) to a multiple of
 ``padding_multiple`` before the transforms and cropped back afterwards.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +23,10 @@ from torch import nn
 
 from ..entropy.factorized import FactorizedEntropyModel
 from .tiling import apply_in_bands
+
+Rounding = Callable[[torch.Tensor, "torch.Tensor | None"], torch.Tensor]
+"""Rounds latent values around their means (None: around 0): round(v − μ) + μ, or a
+differentiable stand-in for it."""
 
 
 @dataclass
@@ -104,6 +112,22 @@ class LearnedCodec(nn.Module):
 
     def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
         """Shape of every coded latent for a padded ``height`` × ``width`` input."""
+        raise NotImplementedError
+
+    # -- latent refinement (refinement.py): compress(x) = compress_latents(initial_latents(x)) ------
+    refinable: bool = False
+
+    def initial_latents(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The unquantised latents the encoder would code for the padded input ``x``."""
+        raise NotImplementedError
+
+    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding) -> dict:
+        """``{"x_hat", "likelihoods"}`` when every latent is rounded by ``rounding`` around the
+        mean or median the coder uses for it (with exact rounding: what the decoder gets)."""
+        raise NotImplementedError
+
+    def compress_latents(self, latents: dict[str, torch.Tensor]) -> CodedLatents:
+        """Code given latents (those of ``initial_latents``, or refined ones)."""
         raise NotImplementedError
 
     # -- to be implemented ----------------------------------------------------------------------

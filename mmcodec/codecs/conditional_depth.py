@@ -148,6 +148,24 @@ class DepthMeanScaleCodec(LearnedCodec):
             extended[key] = zeros
         self.load_state_dict(extended)
 
+    def context_weight_masks(self) -> dict[str, torch.Tensor]:
+        """Where each parameter reads the colour context: for every parameter that a depth-only
+        model of the same size lacks or has smaller, True on the elements it lacks (the context
+        encoder, e, the context's input channels of g_a and of each g_s layer); {} if unconditioned."""
+        if self.context is None:
+            return {}
+        depth_only = DepthMeanScaleCodec(self.n, self.m, 0, self.depth_gain, self.depth_channels)
+        shapes = {name: p.shape for name, p in depth_only.named_parameters()}
+        masks = {}
+        for name, p in self.named_parameters():
+            if shapes.get(name) == p.shape:
+                continue
+            mask = torch.ones(p.shape, dtype=torch.bool)
+            if name in shapes:
+                mask[tuple(slice(0, size) for size in shapes[name])] = False
+            masks[name] = mask
+        return masks
+
     def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
         return {"z": [1, self.n, height // 64, width // 64], "y": [1, self.m, height // 16, width // 16]}
 

@@ -7,13 +7,14 @@ import torch
 
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import gdn_analysis, gdn_synthesis
-from .base import CodedLatents, LearnedCodec, latent_digest
+from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
 
 
 @register("factorized", "bmshj2018-factorized", "bls2017")
 class FactorizedCodec(LearnedCodec):
     padding_multiple = 16
+    refinable = True   # initial_latents / relaxed_forward / compress_latents
 
     def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3) -> None:
         super().__init__(in_channels)
@@ -33,9 +34,20 @@ class FactorizedCodec(LearnedCodec):
         y_hat, y_likelihoods = self.y_model(y)
         return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods}}
 
+    def initial_latents(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"y": self.analysis(x)}
+
+    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding) -> dict:
+        y_hat = rounding(latents["y"], self.y_model.medians.detach().view(1, -1, 1, 1))
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": self.y_model.likelihood(y_hat)}}
+
     @torch.no_grad()
     def compress(self, x: torch.Tensor) -> CodedLatents:
-        y = self.analysis(x)
+        return self.compress_latents(self.initial_latents(x))
+
+    @torch.no_grad()
+    def compress_latents(self, latents: dict[str, torch.Tensor]) -> CodedLatents:
+        y = latents["y"]
         data, y_hat = self.y_model.compress(y)
         medians = self.y_model.medians.view(1, -1, 1, 1)
         return CodedLatents({"y": data}, {"y": list(y.shape)}, latent_digest(y_hat - medians))

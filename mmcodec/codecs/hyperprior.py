@@ -10,13 +10,14 @@ from ..entropy.conditional import GaussianConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
 from ..layers.native import native_kernels
-from .base import CodedLatents, LearnedCodec, latent_digest
+from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
 
 
 @register("hyperprior", "bmshj2018-hyperprior")
 class HyperpriorCodec(LearnedCodec):
     padding_multiple = 64
+    refinable = True   # initial_latents / relaxed_forward / compress_latents
 
     def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3) -> None:
         super().__init__(in_channels)
@@ -44,10 +45,24 @@ class HyperpriorCodec(LearnedCodec):
         y_hat, y_likelihoods = self.y_model(y, scales)
         return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 
+    def initial_latents(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        y = self.analysis(x)
+        return {"y": y, "z": self.h_a(torch.abs(y))}
+
+    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding) -> dict:
+        z_hat = rounding(latents["z"], self.z_model.medians.detach().view(1, -1, 1, 1))
+        scales = self.h_s(z_hat)
+        y_hat = rounding(latents["y"], None)
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": self.y_model.likelihood(y_hat, scales),
+                                                          "z": self.z_model.likelihood(z_hat)}}
+
     @torch.no_grad()
     def compress(self, x: torch.Tensor) -> CodedLatents:
-        y = self.analysis(x)
-        z = self.h_a(torch.abs(y))
+        return self.compress_latents(self.initial_latents(x))
+
+    @torch.no_grad()
+    def compress_latents(self, latents: dict[str, torch.Tensor]) -> CodedLatents:
+        y, z = latents["y"], latents["z"]
         z_data, z_hat = self.z_model.compress(z)
         with native_kernels():
             scales = self.h_s(z_hat)

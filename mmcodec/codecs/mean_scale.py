@@ -10,7 +10,7 @@ from ..entropy.conditional import GaussianConditional, LaplaceConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
 from ..layers.native import native_kernels
-from .base import CodedLatents, LearnedCodec, latent_digest
+from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
 
 _DISTRIBUTIONS = {"gaussian": GaussianConditional, "laplace": LaplaceConditional}
@@ -19,6 +19,7 @@ _DISTRIBUTIONS = {"gaussian": GaussianConditional, "laplace": LaplaceConditional
 @register("mean-scale", "mbt2018-mean", "mean-scale-hyperprior")
 class MeanScaleHyperpriorCodec(LearnedCodec):
     padding_multiple = 64
+    refinable = True   # initial_latents / relaxed_forward / compress_latents
 
     def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3, distribution: str = "gaussian",
                  straight_through: bool = True) -> None:
@@ -56,10 +57,24 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         y_hat, y_likelihoods = self.y_model(y, scales, means, straight_through=self.straight_through)
         return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 
+    def initial_latents(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        y = self.analysis(x)
+        return {"y": y, "z": self.h_a(y)}
+
+    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding) -> dict:
+        z_hat = rounding(latents["z"], self.z_model.medians.detach().view(1, -1, 1, 1))
+        scales, means = self._hyper(z_hat)
+        y_hat = rounding(latents["y"], means)
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": self.y_model.likelihood(y_hat, scales, means),
+                                                          "z": self.z_model.likelihood(z_hat)}}
+
     @torch.no_grad()
     def compress(self, x: torch.Tensor) -> CodedLatents:
-        y = self.analysis(x)
-        z = self.h_a(y)
+        return self.compress_latents(self.initial_latents(x))
+
+    @torch.no_grad()
+    def compress_latents(self, latents: dict[str, torch.Tensor]) -> CodedLatents:
+        y, z = latents["y"], latents["z"]
         z_data, z_hat = self.z_model.compress(z)
         scales, means = self._coding_hyper(z_hat)
         y_data, y_hat = self.y_model.compress(y, scales, means)

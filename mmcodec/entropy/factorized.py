@@ -85,10 +85,14 @@ class FactorizedEntropyModel(TabledEntropyModel):
         training = self.training if training is None else training
         medians = self.medians.detach().view(1, -1, 1, 1)
         x_hat = perturb(x) if training else quantize(x, medians)
-        n, c, h, w = x.shape
-        flat = x_hat.permute(1, 0, 2, 3).reshape(c, 1, -1)
+        return x_hat, self.likelihood(x_hat)
+
+    def likelihood(self, values: torch.Tensor) -> torch.Tensor:
+        """P(value) of every element of an NCHW tensor of (noisy or rounded) values, bounded below."""
+        n, c, h, w = values.shape
+        flat = values.permute(1, 0, 2, 3).reshape(c, 1, -1)
         likelihood = self._likelihood(flat).reshape(c, n, h, w).permute(1, 0, 2, 3)
-        return x_hat, lower_bound(likelihood, LIKELIHOOD_BOUND)
+        return lower_bound(likelihood, LIKELIHOOD_BOUND)
 
     # ---- integer tables -----------------------------------------------------------------
     @torch.no_grad()

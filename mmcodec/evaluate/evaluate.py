@@ -31,10 +31,12 @@ def estimated_bpp(entry: ZooEntry, pixels: np.ndarray, peak: int, device: str = 
     return float(bits_per_pixel(out["likelihoods"], pixels.shape[0] * pixels.shape[1]))
 
 
-def evaluate_image(entry: ZooEntry, path: Path, device: str = "cpu") -> dict:
+def evaluate_image(entry: ZooEntry, path: Path, device: str = "cpu", refine_steps: int = 0) -> dict:
+    """One image's real round trip; with ``refine_steps`` the encoder refines the latents first
+    (the estimated bpp is then that of the unrefined latents, for comparison)."""
     image = read_image(path)
     start = time.perf_counter()
-    data = api.compress(image, model=str(entry.path), device=device)
+    data = api.compress(image, model=str(entry.path), device=device, refine_steps=refine_steps)
     encode_s = time.perf_counter() - start
     start = time.perf_counter()
     decoded = api.decompress(data, device=device, model=str(entry.path))["image"]
@@ -49,7 +51,8 @@ def evaluate_image(entry: ZooEntry, path: Path, device: str = "cpu") -> dict:
     return result
 
 
-def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress: bool = False) -> dict:
+def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress: bool = False,
+                    refine_steps: int = 0) -> dict:
     """Per-image results and their means, as ``{"name", "description", "results", "per_image"}``."""
     from ..modalities.image import IMAGE_SUFFIXES
 
@@ -58,15 +61,16 @@ def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress
         from tqdm import tqdm
         paths = tqdm(paths, desc=entry.model_id, unit="image")
     api.get_codec(entry, device)  # load outside the timings
-    per_image = [evaluate_image(entry, p, device) for p in paths]
+    per_image = [evaluate_image(entry, p, device, refine_steps) for p in paths]
     keys = ["bpp", "estimated_bpp", "psnr-rgb", "ms-ssim-rgb", "encoding_time", "decoding_time"]
     means = {k: float(np.mean([r[k] for r in per_image if k in r])) for k in keys
              if any(k in r for r in per_image)}
     peaks = sorted({r["psnr_peak"] for r in per_image})
     if "ms-ssim-rgb" in means:
         means["ms-ssim-db-rgb"] = -10 * math.log10(1 - means["ms-ssim-rgb"])
-    return {"name": entry.model_id,
-            "description": f"mmcodec {entry.architecture} {entry.config}, {entry.metric} λ={entry.lmbda}, "
+    refined = f", latents refined {refine_steps} steps" if refine_steps else ""
+    return {"name": entry.model_id + (f"+refine{refine_steps}" if refine_steps else ""),
+            "description": f"mmcodec {entry.architecture} {entry.config}, {entry.metric} λ={entry.lmbda}{refined}, "
                            f"real bitstreams, {device}; PSNR peak {'/'.join(map(str, peaks))}",
             "results": {k: [v] for k, v in means.items()},
             "per_image": per_image}

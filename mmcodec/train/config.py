@@ -37,6 +37,8 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True
     init_from: str | None = None         # start from these model weights (a checkpoint or zoo file)
+    context_lr_factor: float = 1.0       # a conditioned model's colour-reading weights learn this many times
+                                         # faster (warm start from depth-only: train/context_lr.py)
     variable_rate: list[float] | None = None  # [low, high]: one model for every λ in the range, λ drawn
                                          # per image (models with a λ input: mm-tcm-attention); λ above
                                          # is then the one validation uses

@@ -18,6 +18,7 @@ from ..codecs import create
 from . import distributed
 from .checkpoint import load_checkpoint, read_model_weights, save_checkpoint
 from .config import TrainConfig
+from .context_lr import ContextStepBoost
 from .data import RandomCropImages, list_images
 from .losses import rate_distortion_loss, sample_lambdas
 from .rgbd_data import rgbd_training_data
@@ -119,6 +120,7 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
         step, wall = meta["step"], meta["extra"].get("wall_seconds", 0.0)
         if context.is_main:
             print(f"resumed {run} at step {step}")
+    boost = ContextStepBoost(model, config.context_lr_factor) if config.context_lr_factor != 1.0 else None
     if context.enabled:
         torch.manual_seed(config.seed * 1000 + context.rank + step)  # other crops per rank
         trained = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
@@ -153,7 +155,11 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
             result["loss"].backward()
             if config.clip_norm:
                 torch.nn.utils.clip_grad_norm_(main_params, config.clip_norm)
+            if boost is not None:
+                boost.before_step()
             optimizers["main"].step()
+            if boost is not None:
+                boost.after_step()
             aux = model.aux_loss()  # same on every rank: it depends on synchronised parameters only
             optimizers["aux"].zero_grad()
             aux.backward()

@@ -9,6 +9,7 @@ from mmcodec.cli import main
 from mmcodec.evaluate.jpeg_match import jpeg_for_psnr
 from mmcodec.evaluate.metrics import ms_ssim_db, psnr
 from mmcodec.modalities.image import Image, read_image, write_image
+from mmcodec.zoo import find_entry
 
 ASTRONAUT = Path(__file__).resolve().parents[2] / "mmcodec" / "assets" / "astronaut.png"
 
@@ -39,3 +40,21 @@ def test_metrics_and_jpeg_matching() -> None:
     point = jpeg_for_psnr(pixels, 30.0)
     assert point is not None and point.psnr >= 30.0
     assert jpeg_for_psnr(pixels, 80.0) is None
+
+
+def test_eval_with_refinement_names_the_curve_and_lowers_the_loss(tmp_path) -> None:
+    (tmp_path / "imgs").mkdir()
+    pixels = read_image(ASTRONAUT).pixels
+    write_image(tmp_path / "imgs" / "a.png", Image(np.ascontiguousarray(pixels[:128, 64:256]), 8))
+    assert main(["eval", "--data", str(tmp_path / "imgs"), "-o", str(tmp_path / "plain.json")]) == 0
+    assert main(["eval", "--data", str(tmp_path / "imgs"), "--refine", "20", "-o", str(tmp_path / "r.json")]) == 0
+    plain, refined = (json.loads((tmp_path / f).read_text()) for f in ("plain.json", "r.json"))
+    assert refined["name"] == plain["name"] + "+refine20" and "latents refined 20 steps" in refined["description"]
+    assert refined["per_image"][0]["estimated_bpp"] == pytest.approx(plain["per_image"][0]["estimated_bpp"])
+
+    lmbda = find_entry(None).lmbda
+
+    def loss(row: dict) -> float:   # bits per pixel + λ·255²·MSE, the default model's objective
+        return row["bpp"] + lmbda * 255 ** 2 * 10 ** (-row["psnr-rgb"] / 10)
+
+    assert loss(refined["per_image"][0]) < loss(plain["per_image"][0])
