@@ -90,7 +90,7 @@ def refine_latents(codec: LearnedCodec, padded: torch.Tensor, height: int, width
     """Refine the latents of ``padded`` (the image padded for the codec, its own pixels in the
     top-left ``height`` × ``width``) by ``steps`` SGA steps; deterministic for a given ``seed``."""
     if not codec.refinable:
-        raise ModelError(f"{type(codec).__name__} does not support latent refinement")
+        raise ModelError(f"the '{codec.name}' architecture does not support latent refinement")
     if steps < 1:
         raise InputError("refinement needs at least one step")
     if lmbda <= 0 or metric not in ("mse", "ms-ssim"):
@@ -98,7 +98,7 @@ def refine_latents(codec: LearnedCodec, padded: torch.Tensor, height: int, width
                          f"(the model has λ={lmbda}, metric {metric})")
     if padded.shape[-2] * padded.shape[-1] > MAX_REFINE_PIXELS:
         raise InputError(f"refinement is limited to {MAX_REFINE_PIXELS} pixels "
-                         f"({padded.shape[-1]}x{padded.shape[-2]} given); code larger images without it")
+                         f"({padded.shape[-1]}x{padded.shape[-2]} after padding); code larger images without it")
     if metric == "ms-ssim" and min(height, width) < 161:
         raise InputError("MS-SSIM refinement needs images of at least 161 pixels on each side")
     x = padded[..., :height, :width]
