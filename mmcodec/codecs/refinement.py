@@ -63,9 +63,8 @@ def annealed_rounding(tau: float, generator: torch.Generator) -> Rounding:
     return rounding
 
 
-def exact_rounding(values: torch.Tensor, means: torch.Tensor | None) -> torch.Tensor:
-    """round(v − μ) + μ: what the coder transmits."""
-    return quantize(values, means)
+exact_rounding: Rounding = quantize
+"""round(v − μ) + μ: what the coder transmits."""
 
 
 def rate_distortion(codec: LearnedCodec, latents: dict[str, torch.Tensor], rounding: Rounding,
