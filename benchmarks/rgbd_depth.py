@@ -2,6 +2,7 @@
 
     python benchmarks/rgbd_depth.py                  # → docs/results/rgbd-depth.md (+ .json, .png)
     python benchmarks/rgbd_depth.py --frames 8 --skip-anchors     # a quick look
+    python benchmarks/rgbd_depth.py --reuse-anchors --refine 50   # also with encoder-side refinement
 
 Test frames (never trained on; ``mmcodec.evaluate.rgbd_evaluate.rgbd_test_frames``): the last
 10% of RGB-D-D (by timestamp) and of 7-Scenes red kitchen (by frame number), which the training
@@ -19,7 +20,9 @@ PSNR with the 16-bit peak (65535 mm, as the thesis), RMSE / MAE in mm, flying pi
 > 5% of the true depth) and the thesis's comprehensive similarity in dB. The anchors of
 ``mmcodec anchors --modality depth`` run on the same depth maps in millimetres. Each model point
 is compared with each anchor's pchip-interpolated curve (bits at equal PSNR, PSNR at equal
-rate), and joint files with two separate files per λ.
+rate), and joint files with two separate files per λ. With ``--refine STEPS`` every model is
+measured a second time with its depth latents refined by the encoder (``mmcodec compress
+--refine``: R + λ·D over the non-hole pixels), as its own curve ``<architecture>+refine<STEPS>``.
 """
 from __future__ import annotations
 
@@ -77,24 +80,35 @@ def per_dataset(models: list[dict]) -> list[str]:
     return lines
 
 
+def refinements(models: list[dict]) -> list[tuple[int, list[dict]]]:
+    """The results grouped by the encoder's refinement steps (0: none), fewest first."""
+    groups: dict[int, list[dict]] = {}
+    for r in models:
+        groups.setdefault(r.get("refine_steps", 0), []).append(r)
+    return sorted(groups.items())
+
+
 def joint_versus_separate(models: list[dict]) -> list[str]:
-    """Per λ: one joint file (colour + conditioned depth) against two files (colour + depth alone)."""
-    alone = {r["lambda"]: r for r in models if not r["conditional"]}
+    """Per λ: one joint file (colour + conditioned depth) against two files (colour + depth alone),
+    both coded with the same refinement."""
     lines = ["", "## Joint RGB-D file vs two separate files, per λ", "",
              "Same colour streams in both (the colour-only file of the same RGB model); the difference is the "
              "depth part.", "",
              "| λ | colour bpp | depth bpp: alone → conditioned | total bpp: separate → joint | "
              "depth PSNR: alone → conditioned |", "|---|---|---|---|---|"]
-    for r in sorted((r for r in models if r["conditional"]), key=lambda r: r["lambda"]):
-        base = alone.get(r["lambda"])
-        if base is None:
-            continue
-        m, b = r["mean"], base["mean"]
-        separate, joint = m["color_bpp"] + b["depth_bpp"], m["color_bpp"] + m["depth_bpp"]
-        lines.append(f"| {r['lambda']:g} | {m['color_bpp']:.4f} | {b['depth_bpp']:.4f} → {m['depth_bpp']:.4f} "
-                     f"({(m['depth_bpp'] / b['depth_bpp'] - 1) * 100:+.1f}%) | {separate:.4f} → {joint:.4f} "
-                     f"({(joint / separate - 1) * 100:+.1f}%) | {b['psnr']:.2f} → {m['psnr']:.2f} dB "
-                     f"({m['psnr'] - b['psnr']:+.2f} dB) |")
+    for steps, group in refinements(models):
+        alone = {r["lambda"]: r for r in group if not r["conditional"]}
+        for r in sorted((r for r in group if r["conditional"]), key=lambda r: r["lambda"]):
+            base = alone.get(r["lambda"])
+            if base is None:
+                continue
+            m, b = r["mean"], base["mean"]
+            separate, joint = m["color_bpp"] + b["depth_bpp"], m["color_bpp"] + m["depth_bpp"]
+            label = f"{r['lambda']:g}" + (f", depth refined {steps} steps" if steps else "")
+            lines.append(f"| {label} | {m['color_bpp']:.4f} | {b['depth_bpp']:.4f} → {m['depth_bpp']:.4f} "
+                         f"({(m['depth_bpp'] / b['depth_bpp'] - 1) * 100:+.1f}%) | {separate:.4f} → {joint:.4f} "
+                         f"({(joint / separate - 1) * 100:+.1f}%) | {b['psnr']:.2f} → {m['psnr']:.2f} dB "
+                         f"({m['psnr'] - b['psnr']:+.2f} dB) |")
     return lines
 
 
@@ -111,15 +125,19 @@ def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
     over two files, in depth bits and in total bits), and every architecture against each lossy
     anchor."""
     lines = ["", "## BD-rate at equal depth PSNR (pchip over the common PSNR range; four or more λ per curve)", ""]
-    alone = [r for r in models if not r["conditional"]]
-    conditioned = [r for r in models if r["conditional"]]
-    if alone and conditioned:
-        def total(rs: list[dict]) -> tuple[list[float], list[float]]:
-            points = sorted((r["mean"]["color_bpp"] + r["mean"]["depth_bpp"], r["mean"]["psnr"]) for r in rs)
-            return [p[0] for p in points], [p[1] for p in points]
+    def total(rs: list[dict]) -> tuple[list[float], list[float]]:
+        points = sorted((r["mean"]["color_bpp"] + r["mean"]["depth_bpp"], r["mean"]["psnr"]) for r in rs)
+        return [p[0] for p in points], [p[1] for p in points]
+
+    for steps, group in refinements(models):
+        alone = [r for r in group if not r["conditional"]]
+        conditioned = [r for r in group if r["conditional"]]
+        if not (alone and conditioned):
+            continue
         colour = sorted({round(r["mean"]["color_bpp"], 6) for r in conditioned})
-        lines += ["Joint file (colour + RGB-conditioned depth) against two files (colour + depth alone); both "
-                  f"carry the same colour streams ({', '.join(f'{c:.4f}' for c in colour)} bpp):", "",
+        refined = f", depth latents of both refined {steps} steps" if steps else ""
+        lines += [f"Joint file (colour + RGB-conditioned depth) against two files (colour + depth alone){refined}; "
+                  f"both carry the same colour streams ({', '.join(f'{c:.4f}' for c in colour)} bpp):", "",
                   "| rates counted | BD-rate / BD-PSNR of the joint file |", "|---|---|",
                   f"| depth bits only | {_bd_cell(curve(alone), curve(conditioned))} |",
                   f"| all bits (colour + depth) | {_bd_cell(total(alone), total(conditioned))} |", ""]
@@ -263,6 +281,8 @@ def main() -> None:
                         help="also write each shipped depth model's card from these results, its training "
                              "record read from <this folder>/<model id>/ (the training run)")
     parser.add_argument("--hardware", default="CPU", help="where the models were trained (for the cards)")
+    parser.add_argument("--refine", type=int, default=0, metavar="STEPS",
+                        help="also measure every model with its depth latents refined for this many steps")
     parser.add_argument("--tables-only", action="store_true",
                         help="rewrite the markdown and plot from docs/results/<name>.json without measuring")
     args = parser.parse_args()
@@ -276,6 +296,9 @@ def main() -> None:
     for entry in entries:
         print(f"{entry.model_id} on {len(frames)} frames", flush=True)
         models.append(evaluate_depth_model(entry, frames))
+    for entry in entries if args.refine else []:
+        print(f"{entry.model_id} on {len(frames)} frames, refined {args.refine} steps", flush=True)
+        models.append(evaluate_depth_model(entry, frames, refine_steps=args.refine))
     anchors = []
     previous = OUT / f"{args.name}.json"
     if args.reuse_anchors and previous.exists():
@@ -292,6 +315,7 @@ def main() -> None:
                 anchors.append(run_depth_anchor(anchor, depths))
     command = "python benchmarks/rgbd_depth.py" + (f" --frames {args.frames}" if args.frames else "")
     command += " --reuse-anchors" if args.reuse_anchors else ""
+    command += f" --refine {args.refine}" if args.refine else ""
     OUT.mkdir(parents=True, exist_ok=True)
     record = {"command": command, "machine": machine(), "frames": [f"{p.sequence}/{p.name}" for p in frames],
               "models": models, "anchors": anchors}

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .codecs import CodedLatents, LearnedCodec
+from .codecs.refinement import compress_refined
 from .container import MmcFile, ModalityInfo, StreamInfo, read_mmc, write_mmc
 from .errors import DecodeMismatchError, ModelError
 from .modalities.image import Image, read_image, validate_pixels
@@ -77,12 +78,7 @@ def compress(source: str | Path | np.ndarray | Image, model: str | None = None, 
     codec = get_codec(entry, device)
     x = _to_tensor(image, codec.in_channels, device)
     padded = codec.pad(x)
-    if refine_steps:
-        from .codecs.refinement import refine_latents
-        refined = refine_latents(codec, padded, image.height, image.width, entry.lmbda, entry.metric, refine_steps)
-        coded = codec.compress_latents(refined.latents)
-    else:
-        coded = codec.compress(padded)
+    coded = compress_refined(codec, padded, image.height, image.width, entry.lmbda, entry.metric, refine_steps)
     info = ModalityInfo(IMAGE_MODALITY, "image", image.height, image.width, image.channels,
                         str(image.pixels.dtype), image.bit_depth,
                         padded_height=int(padded.shape[-2]), padded_width=int(padded.shape[-1]))

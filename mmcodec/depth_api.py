@@ -24,6 +24,7 @@ import torch
 
 from .codecs import CodedLatents
 from .codecs.conditional_depth import DepthMeanScaleCodec
+from .codecs.refinement import compress_refined
 from .container import MmcFile, ModalityInfo, StreamInfo, write_mmc
 from .errors import DecodeMismatchError, InputError, ModelError
 from .modalities.depth import DepthMap, coding_plane, from_millimetres, read_depth, validate_depth
@@ -78,8 +79,8 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
 
-def _code_depth(codec: DepthMeanScaleCodec, depth: DepthMap, context: np.ndarray | None, device: str
-                ) -> tuple[ModalityInfo, list[tuple[StreamInfo, bytes]], str]:
+def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, context: np.ndarray | None,
+                device: str, refine_steps: int = 0) -> tuple[ModalityInfo, list[tuple[StreamInfo, bytes]], str]:
     x, valid = _depth_input(depth)
     if context is not None:
         if context.shape[:2] != x.shape[-2:]:
@@ -87,7 +88,8 @@ def _code_depth(codec: DepthMeanScaleCodec, depth: DepthMap, context: np.ndarray
                              f"({depth.width}×{depth.height}) differ in size")
         x = torch.cat([x, _context_tensor(context)], dim=1)
     padded = codec.pad(x.to(device))
-    coded = codec.compress(padded)
+    mask = torch.from_numpy(valid)[None, None].to(device) if refine_steps else None
+    coded = compress_refined(codec, padded, depth.height, depth.width, entry.lmbda, entry.metric, refine_steps, mask)
     info = ModalityInfo(DEPTH_MODALITY, "depth", depth.height, depth.width, 1, "uint16", 16, depth.unit,
                         int(padded.shape[-2]), int(padded.shape[-1]))
     after = ("image/z", "image/y") if context is not None else ()
@@ -99,20 +101,23 @@ def _code_depth(codec: DepthMeanScaleCodec, depth: DepthMap, context: np.ndarray
 
 
 def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", model: str | None = None,
-                   quality: int | None = None, device: str = "cpu") -> bytes:
-    """A depth map (path or H×W uint16 array in ``unit``) alone → .mmc bytes."""
+                   quality: int | None = None, device: str = "cpu", refine_steps: int = 0) -> bytes:
+    """A depth map (path or H×W uint16 array in ``unit``) alone → .mmc bytes. ``refine_steps`` > 0
+    optimises the latents for the model's R + λ·D over the valid pixels first (holes travel
+    exactly in their own stream, so their error does not count): :mod:`mmcodec.codecs.refinement`."""
     depth = _as_depth(depth, unit)
     entry, codec = _depth_codec(model, False, quality, device)
-    info, streams, digest = _code_depth(codec, depth, None, device)
+    info, streams, digest = _code_depth(entry, codec, depth, None, device, refine_steps)
     params = {"architecture": entry.architecture, "kind": "depth", "depth_latent_digest": digest}
     return write_mmc(MmcFile(entry.model_id, 1, entry.digest, [info], streams, digest, params))
 
 
 def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np.ndarray | DepthMap,
                   unit: str = "mm", model: str | None = None, quality: int | None = None,
-                  device: str = "cpu") -> bytes:
+                  device: str = "cpu", refine_steps: int = 0) -> bytes:
     """Colour + depth → one .mmc: the colour by the depth model's RGB model, the depth
-    conditioned on the decoded colour."""
+    conditioned on the decoded colour. ``refine_steps`` refines the depth latents as in
+    :func:`compress_depth`; the colour is coded as its model codes it (as the colour-only file)."""
     from . import api
 
     image, depth = _as_colour(color), _as_depth(depth, unit)
@@ -122,7 +127,7 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
     image_file = api.compress(image, model=entry.context_model, device=device)
     image_mmc = api.read_mmc(image_file)
     decoded_rgb = api.decompress(image_file, device=device)["image"]   # exactly what a decoder will see
-    info, streams, depth_digest = _code_depth(codec, depth, decoded_rgb, device)
+    info, streams, depth_digest = _code_depth(entry, codec, depth, decoded_rgb, device, refine_steps)
     params = {"architecture": entry.architecture, "kind": "rgbd", "depth_latent_digest": depth_digest,
               "image_model": image_mmc.model_id, "image_weights_digest": image_mmc.weights_digest,
               "image_latent_digest": image_mmc.latent_digest}

@@ -40,11 +40,12 @@ def test_joint_file_and_both_outputs(files, capsys):
     assert read_image(out / "frame.image.png").pixels.shape == (128, 192, 3)
 
 
-def test_depth_only_file(files):
+@pytest.mark.parametrize("refine", [[], ["--refine", "3"]], ids=["plain", "refined"])
+def test_depth_only_file(files, refine):
     folder, models, depth = files
     model = str(models["depth-mean-scale"])
     assert main(["compress", str(folder / "d.png"), "--modality", "depth", "--model", model,
-                 "-o", str(folder / "d.mmc")]) == 0
+                 "-o", str(folder / "d.mmc"), *refine]) == 0
     assert main(["decompress", str(folder / "d.mmc"), "--model", model, "-o", str(folder / "d-out.png")]) == 0
     assert np.array_equal(read_depth(folder / "d-out.png").pixels == 0, depth == 0)
 

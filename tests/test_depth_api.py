@@ -10,7 +10,7 @@ from mmcodec.container import read_mmc
 from mmcodec.errors import ContainerError, InputError, MmcodecError, ModelError
 from mmcodec.modalities.depth import read_depth
 from mmcodec.modalities.image import read_image
-from mmcodec.zoo import DEFAULT_MODEL
+from mmcodec.zoo import DEFAULT_MODEL, find_entry
 
 from .depth_models import FRAME, export_tiny_depth_models
 
@@ -90,3 +90,33 @@ def test_corrupt_joint_files_fail_cleanly(models, frame):
     data[-5] ^= 0xFF   # inside the last (hole-mask) stream: its CRC catches it
     with pytest.raises(MmcodecError):
         mmcodec.decompress(bytes(data), model=models["rgb-conditional-depth"])
+
+
+def test_refined_depth_file_costs_less_over_the_valid_pixels_and_keeps_holes(frame):
+    """A shipped depth model: refinement lowers bits/pixel + λ·255²·MSE over the non-hole pixels
+    of the real files (holes do not count: they come back exactly from their own stream)."""
+    _, depth = frame
+    model = "depth-mean-scale-n32-mse-128"
+    lmbda = find_entry(model).lmbda
+    valid = depth > 0
+
+    def loss(data: bytes) -> float:
+        decoded = mmcodec.decompress(data)["depth"]          # a plain decoder reads refined files
+        assert np.array_equal(decoded == 0, ~valid)
+        error = (decoded.astype(np.float64) - depth) / 65535.0
+        return 8 * len(data) / depth.size + lmbda * 255.0 ** 2 * float(np.sum(error[valid] ** 2)) / depth.size
+
+    plain = depth_api.compress_depth(depth, model=model)
+    refined = depth_api.compress_depth(depth, model=model, refine_steps=30)
+    assert depth_api.compress_depth(depth, model=model, refine_steps=30) == refined
+    assert loss(refined) < loss(plain)
+
+
+def test_refined_joint_file_refines_the_depth_only(models, frame):
+    color, depth = frame
+    plain = depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"])
+    refined = depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"], refine_steps=5)
+    colour_streams = [(s, b) for s, b in read_mmc(refined).streams if s.modality == "image"]
+    assert colour_streams == [(s, b) for s, b in read_mmc(plain).streams if s.modality == "image"]
+    decoded = mmcodec.decompress(refined, model=models["rgb-conditional-depth"])
+    assert np.array_equal(decoded["depth"] == 0, depth == 0)

@@ -27,10 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quality", type=int, help="quality index of the architecture (1 = lowest rate)")
         p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
 
-    def refine_option(p: argparse.ArgumentParser) -> None:
+    def refine_option(p: argparse.ArgumentParser, what: str) -> None:
         p.add_argument("--refine", type=int, default=0, metavar="STEPS",
-                       help="optimise each image's latents for this many steps before coding (images only; "
-                            "slower encoding, fewer bits at the same quality, e.g. 100)")
+                       help=f"optimise the latents of {what} for this many steps before coding "
+                            "(slower encoding, fewer bits at the same quality, e.g. 100)")
 
     p = sub.add_parser("compress", help="compress images, depth maps or RGB-D pairs to .mmc files")
     p.add_argument("inputs", nargs="+", help="image files, folders or globs (depth maps with --modality depth)")
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what the inputs are (depth: 16-bit single-channel PNGs)")
     p.add_argument("--depth-unit", choices=["mm", "tum", "sun", "raw"], default="mm",
                    help="unit of the depth samples: mm, tum (1/5000 m), sun (SUN RGB-D bit rotation), raw")
-    refine_option(p)
+    refine_option(p, "each image or depth map (of an RGB-D pair: the depth)")
     model_options(p)
     p.set_defaults(run=cmd_compress)
 
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=str(default_kodak()),
                    help="folder of images (default: Kodak in $MMCODEC_DATASETS or ../shared/datasets)")
     p.add_argument("-o", "--output", help="results JSON (CompressAI schema, plus per-image rows)")
-    refine_option(p)
+    refine_option(p, "each image (images only)")
     model_options(p)
     p.set_defaults(run=cmd_eval)
 

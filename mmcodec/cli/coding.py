@@ -16,8 +16,6 @@ def cmd_compress(args: argparse.Namespace) -> None:
 
     if args.refine < 0:
         raise InputError("--refine takes a number of steps ≥ 0")
-    if args.refine and (args.depth or args.modality == "depth"):
-        raise InputError("--refine codes images only (not depth maps or RGB-D pairs)")
     if args.depth:
         return _compress_rgbd(args)
     files, many = expand_inputs(args.inputs, IMAGE_SUFFIXES)
@@ -29,7 +27,8 @@ def cmd_compress(args: argparse.Namespace) -> None:
             from ..modalities.depth import read_depth
 
             depth = read_depth(path, args.depth_unit)
-            data = compress_depth(depth, depth.unit, model=args.model, quality=args.quality, device=args.device)
+            data = compress_depth(depth, depth.unit, model=args.model, quality=args.quality, device=args.device,
+                                  refine_steps=args.refine)
             pixels = depth.height * depth.width
         else:
             image = api.read_image(path)
@@ -54,7 +53,7 @@ def _compress_rgbd(args: argparse.Namespace) -> None:
     target = Path(args.output or color.with_suffix(".mmc"))
     depth = read_depth(args.depth, args.depth_unit)
     data = compress_rgbd(read_image(color, channels=3), depth, depth.unit, model=args.model, quality=args.quality,
-                         device=args.device)
+                         device=args.device, refine_steps=args.refine)
     atomic_write(target, lambda tmp: tmp.write_bytes(data))
     bpp = 8 * len(data) / (depth.height * depth.width)
     print(f"{color} + {args.depth} -> {target}: {len(data)} bytes, {bpp:.4f} bits per RGB-D pixel")

@@ -5,8 +5,9 @@
 - ``decompress(coded)`` → x̂, and the digest of the latents it decoded;
 - ``update()`` builds the integer coding tables; ``aux_loss()`` trains the factorized quantiles;
 - codecs with ``refinable = True`` split ``compress`` into ``initial_latents`` and
-  ``compress_latents`` and give ``relaxed_forward``, so that the encoder can optimise the latents
-  of one image before coding them (``refinement.py``).
+  ``compress_latents`` (with ``side_information``, what a conditioned codec's decoder already
+  has) and give ``relaxed_forward``, so that the encoder can optimise the latents of one image
+  before coding them (``refinement.py``).
 
 Inputs of any height and width are padded (edge replication) to a multiple of
 ``padding_multiple`` before the transforms and cropped back afterwards.
@@ -121,12 +122,18 @@ class LearnedCodec(nn.Module):
         """The unquantised latents the encoder would code for the padded input ``x``."""
         raise NotImplementedError
 
-    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding) -> dict:
+    def side_information(self, x: torch.Tensor) -> object:
+        """What the decoder has besides the streams and the refinement keeps fixed (a conditioned
+        codec's features of its decoded context), computed once from the padded input ``x``;
+        None for a codec without any."""
+        return None
+
+    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding, side: object = None) -> dict:
         """``{"x_hat", "likelihoods"}`` when every latent is rounded by ``rounding`` around the
         mean or median the coder uses for it (with exact rounding: what the decoder gets)."""
         raise NotImplementedError
 
-    def compress_latents(self, latents: dict[str, torch.Tensor]) -> CodedLatents:
+    def compress_latents(self, latents: dict[str, torch.Tensor], side: object = None) -> CodedLatents:
         """Code given latents (those of ``initial_latents``, or refined ones)."""
         raise NotImplementedError
 

@@ -34,7 +34,7 @@ from ..entropy.factorized import FactorizedEntropyModel
 from ..errors import ModelError
 from ..layers import GDN, conv, deconv
 from ..layers.native import native_kernels
-from .base import CodedLatents, LearnedCodec, latent_digest
+from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
 
 
@@ -198,22 +198,53 @@ class DepthMeanScaleCodec(LearnedCodec):
         x_hat = self.g_s(y_hat, features) / self.depth_gain
         return {"x_hat": x_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 
-    # -- coding -----------------------------------------------------------------------------------
+    # -- coding (compress = compress_latents(initial_latents(x), side_information(x))) ---------------
+    refinable = True
+
+    def initial_latents(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        depth, context = self._split(x)
+        y = self.g_a(self._analysis_input(depth, context))
+        return {"y": y, "z": self.h_a(y)}
+
+    @torch.no_grad()
+    def side_information(self, x: torch.Tensor) -> list[torch.Tensor] | None:
+        """The context features f_c(x̂_rgb) (None unconditioned), computed as the decoder does."""
+        _, context = self._split(x)
+        if context is None:
+            return None
+        with native_kernels():
+            return self.context(context)
+
+    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding,
+                        side: list[torch.Tensor] | None = None) -> dict:
+        self._check_side(side)
+        z_hat = rounding(latents["z"], self.z_model.medians.detach().view(1, -1, 1, 1))
+        scales, means = self._gaussian_parameters(z_hat, side)
+        y_hat = rounding(latents["y"], means)
+        likelihoods = {"y": self.y_model.likelihood(y_hat, scales, means), "z": self.z_model.likelihood(z_hat)}
+        return {"x_hat": self.g_s(y_hat, side) / self.depth_gain, "likelihoods": likelihoods}
+
     @torch.no_grad()
     def compress(self, x: torch.Tensor) -> CodedLatents:
         """``x`` = [depth, x̂_rgb] (padded); the context must be the decoder's x̂_rgb exactly."""
-        depth, context = self._split(x)
-        with native_kernels():
-            features = self.context(context) if context is not None else None
-        y = self.g_a(self._analysis_input(depth, context))
-        z = self.h_a(y)
+        return self.compress_latents(self.initial_latents(x), self.side_information(x))
+
+    @torch.no_grad()
+    def compress_latents(self, latents: dict[str, torch.Tensor], side: list[torch.Tensor] | None = None
+                         ) -> CodedLatents:
+        self._check_side(side)
+        y, z = latents["y"], latents["z"]
         z_data, z_hat = self.z_model.compress(z)
         with native_kernels():
-            scales, means = self._gaussian_parameters(z_hat, features)
+            scales, means = self._gaussian_parameters(z_hat, side)
         y_data, y_hat = self.y_model.compress(y, scales, means)
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
                             latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]})
+
+    def _check_side(self, side: list[torch.Tensor] | None) -> None:
+        if (side is None) != (self.context is None):
+            raise ValueError("a conditional depth codec needs the context features, an unconditional one none")
 
     @torch.no_grad()
     def decompress(self, coded: CodedLatents, context: torch.Tensor | None = None) -> tuple[torch.Tensor, str]:

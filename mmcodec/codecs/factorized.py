@@ -37,7 +37,7 @@ class FactorizedCodec(LearnedCodec):
     def initial_latents(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"y": self.analysis(x)}
 
-    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding) -> dict:
+    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding, side: object = None) -> dict:
         y_hat = rounding(latents["y"], self.y_model.medians.detach().view(1, -1, 1, 1))
         return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": self.y_model.likelihood(y_hat)}}
 
@@ -46,7 +46,7 @@ class FactorizedCodec(LearnedCodec):
         return self.compress_latents(self.initial_latents(x))
 
     @torch.no_grad()
-    def compress_latents(self, latents: dict[str, torch.Tensor]) -> CodedLatents:
+    def compress_latents(self, latents: dict[str, torch.Tensor], side: object = None) -> CodedLatents:
         y = latents["y"]
         data, y_hat = self.y_model.compress(y)
         medians = self.y_model.medians.view(1, -1, 1, 1)

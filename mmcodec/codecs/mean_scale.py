@@ -61,7 +61,7 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         y = self.analysis(x)
         return {"y": y, "z": self.h_a(y)}
 
-    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding) -> dict:
+    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding, side: object = None) -> dict:
         z_hat = rounding(latents["z"], self.z_model.medians.detach().view(1, -1, 1, 1))
         scales, means = self._hyper(z_hat)
         y_hat = rounding(latents["y"], means)
@@ -73,7 +73,7 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         return self.compress_latents(self.initial_latents(x))
 
     @torch.no_grad()
-    def compress_latents(self, latents: dict[str, torch.Tensor]) -> CodedLatents:
+    def compress_latents(self, latents: dict[str, torch.Tensor], side: object = None) -> CodedLatents:
         y, z = latents["y"], latents["z"]
         z_data, z_hat = self.z_model.compress(z)
         scales, means = self._coding_hyper(z_hat)

@@ -18,6 +18,12 @@ Here τ falls geometrically from 0.5 to 0.05 over the steps (the paper's schedul
 in the step as well), Adam moves the latents, and every ``check_every`` steps the *exact* loss
 (true rounding, the model's likelihoods) is evaluated: the latents returned are the best seen,
 the encoder's own among them, so refinement never returns a worse R + λ·D than no refinement.
+
+D is the model's training distortion (:func:`mmcodec.train.losses.rate_distortion_loss`) with one
+change for depth maps: hole pixels add no error (``valid``), since the holes travel exactly in their
+own stream and the decoder overwrites whatever the codec put there, so the refined latents need
+not spend bits on the hole-filled values. A conditioned codec's side information (the features of
+the decoded colour for ``rgb-conditional-depth``) is computed once and held fixed.
 """
 from __future__ import annotations
 
@@ -28,7 +34,8 @@ import torch
 
 from ..entropy.quantization import quantize
 from ..errors import InputError, ModelError
-from .base import LearnedCodec, Rounding
+from ..train.losses import rate_distortion_loss
+from .base import CodedLatents, LearnedCodec, Rounding
 
 MAX_REFINE_PIXELS = 1 << 22     # the optimisation keeps every activation for the backward pass
 TAU_START, TAU_END = 0.5, 0.05
@@ -37,12 +44,14 @@ _EPS = 1e-4
 
 @dataclass
 class RefinementResult:
-    """The latents to code and the exact loss (bits per pixel + λ·D) before and after."""
+    """The latents to code (with the codec's side information) and the exact loss (bits per
+    pixel + λ·D) before and after."""
 
     latents: dict[str, torch.Tensor]
     initial_loss: float
     final_loss: float
     steps: int
+    side: object = None
 
 
 def annealed_rounding(tau: float, generator: torch.Generator) -> Rounding:
@@ -68,26 +77,26 @@ exact_rounding: Rounding = quantize
 
 
 def rate_distortion(codec: LearnedCodec, latents: dict[str, torch.Tensor], rounding: Rounding,
-                    x: torch.Tensor, lmbda: float, metric: str) -> torch.Tensor:
-    """bits per pixel + λ·D of ``x`` (unpadded) when ``latents`` are rounded by ``rounding``;
-    D as in training: 255²·MSE, or 1 − MS-SSIM (:mod:`mmcodec.train.losses`)."""
-    out = codec.relaxed_forward(latents, rounding)
+                    x: torch.Tensor, lmbda: float, metric: str, side: object = None,
+                    valid: torch.Tensor | None = None) -> torch.Tensor:
+    """The training objective (:func:`mmcodec.train.losses.rate_distortion_loss`: bits per pixel
+    + λ·D) of ``x`` (unpadded) when ``latents`` are rounded by ``rounding``. Pixels where
+    ``valid`` is False (depth holes, restored exactly from their own stream) add no distortion."""
+    out = codec.relaxed_forward(latents, rounding, side)
     height, width = x.shape[-2:]
     x_hat = out["x_hat"][..., :height, :width]
-    bits = sum(-torch.log2(p).sum() for p in out["likelihoods"].values())
-    if metric == "mse":
-        distortion = 255.0 ** 2 * torch.mean((x_hat - x) ** 2)
-    else:
-        from pytorch_msssim import ms_ssim
-        distortion = 1 - ms_ssim(x_hat.clamp(0, 1), x, data_range=1.0)
-    return bits / (height * width) + lmbda * distortion
+    if valid is not None:
+        x_hat = torch.where(valid, x_hat, x[:, : x_hat.shape[1]])
+    return rate_distortion_loss({"x_hat": x_hat, "likelihoods": out["likelihoods"]}, x, lmbda, metric)["loss"]
 
 
 def refine_latents(codec: LearnedCodec, padded: torch.Tensor, height: int, width: int, lmbda: float,
                    metric: str, steps: int, learning_rate: float = 0.01, check_every: int = 10,
-                   seed: int = 0) -> RefinementResult:
-    """Refine the latents of ``padded`` (the image padded for the codec, its own pixels in the
-    top-left ``height`` × ``width``) by ``steps`` SGA steps; deterministic for a given ``seed``."""
+                   seed: int = 0, valid: torch.Tensor | None = None) -> RefinementResult:
+    """Refine the latents of ``padded`` (the input padded for the codec, its own pixels in the
+    top-left ``height`` × ``width``) by ``steps`` SGA steps; deterministic for a given ``seed``.
+    ``valid`` (bool, 1 × 1 × ``height`` × ``width``) marks the pixels whose error counts (depth:
+    not a hole). Code the result with ``codec.compress_latents(result.latents, result.side)``."""
     if not codec.refinable:
         raise ModelError(f"the '{codec.name}' architecture does not support latent refinement")
     if steps < 1:
@@ -100,24 +109,40 @@ def refine_latents(codec: LearnedCodec, padded: torch.Tensor, height: int, width
                          f"({padded.shape[-1]}x{padded.shape[-2]} after padding); code larger images without it")
     if metric == "ms-ssim" and min(height, width) < 161:
         raise InputError("MS-SSIM refinement needs images of at least 161 pixels on each side")
+    if valid is not None and tuple(valid.shape[-2:]) != (height, width):
+        raise InputError(f"the valid-pixel mask is {valid.shape[-1]}x{valid.shape[-2]}, the input {width}x{height}")
     x = padded[..., :height, :width]
     generator = torch.Generator().manual_seed(seed)
+    side = codec.side_information(padded)
+
+    def loss(latents: dict[str, torch.Tensor], rounding: Rounding) -> torch.Tensor:
+        return rate_distortion(codec, latents, rounding, x, lmbda, metric, side, valid)
+
     with torch.no_grad():
         start = codec.initial_latents(padded)
-        initial = float(rate_distortion(codec, start, exact_rounding, x, lmbda, metric))
+        initial = float(loss(start, exact_rounding))
     best, best_loss = {k: v.clone() for k, v in start.items()}, initial
     latents = {k: v.clone().requires_grad_(True) for k, v in start.items()}
     optimizer = torch.optim.Adam(latents.values(), lr=learning_rate)
     for step in range(steps):
         tau = TAU_START * (TAU_END / TAU_START) ** (step / max(1, steps - 1))
-        loss = rate_distortion(codec, latents, annealed_rounding(tau, generator), x, lmbda, metric)
-        grads = torch.autograd.grad(loss, list(latents.values()))    # no gradients into the weights
+        relaxed = loss(latents, annealed_rounding(tau, generator))
+        grads = torch.autograd.grad(relaxed, list(latents.values()))    # no gradients into the weights
         for value, grad in zip(latents.values(), grads):
             value.grad = grad
         optimizer.step()
         if (step + 1) % check_every == 0 or step + 1 == steps:
             with torch.no_grad():
-                exact = float(rate_distortion(codec, latents, exact_rounding, x, lmbda, metric))
+                exact = float(loss(latents, exact_rounding))
             if math.isfinite(exact) and exact < best_loss:
                 best, best_loss = {k: v.detach().clone() for k, v in latents.items()}, exact
-    return RefinementResult(best, initial, best_loss, steps)
+    return RefinementResult(best, initial, best_loss, steps, side)
+
+
+def compress_refined(codec: LearnedCodec, padded: torch.Tensor, height: int, width: int, lmbda: float,
+                     metric: str, steps: int, valid: torch.Tensor | None = None) -> CodedLatents:
+    """``codec.compress(padded)``, with the latents first refined for ``steps`` steps if > 0."""
+    if not steps:
+        return codec.compress(padded)
+    refined = refine_latents(codec, padded, height, width, lmbda, metric, steps, valid=valid)
+    return codec.compress_latents(refined.latents, refined.side)

@@ -49,9 +49,11 @@ def _mean(rows: list[dict], key: str) -> float:
     return float(np.mean([r[key] for r in rows]))
 
 
-def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: tuple[str, ...] = ("samples",)
-                         ) -> dict:
-    """Per-frame and mean depth bpp, quality and times of one depth model (a zoo entry).
+def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: tuple[str, ...] = ("samples",),
+                         refine_steps: int = 0) -> dict:
+    """Per-frame and mean depth bpp, quality and times of one depth model (a zoo entry); with
+    ``refine_steps`` the encoder refines each frame's depth latents first (the result is named
+    ``<model>+refine<N>``, its architecture ``<architecture>+refine<N>``).
 
     Frames of the sequences in ``outside_mean`` are measured but left out of the mean: the
     ``samples`` pairs are single frames in other units (NYU's raw values are not even metric)
@@ -68,11 +70,11 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
         start = time.perf_counter()
         if conditional:
             color = read_image(pair.color, channels=3)
-            data = compress_rgbd(color, depth, depth.unit, model=str(entry.path))
+            data = compress_rgbd(color, depth, depth.unit, model=str(entry.path), refine_steps=refine_steps)
             encoding = time.perf_counter() - start
             color_bytes = len(mmcodec.compress(color, model=entry.context_model))
         else:
-            data = compress_depth(depth, depth.unit, model=str(entry.path))
+            data = compress_depth(depth, depth.unit, model=str(entry.path), refine_steps=refine_steps)
             encoding = time.perf_counter() - start
             color_bytes = 0
         start = time.perf_counter()
@@ -89,5 +91,7 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
                                               *METRICS)}
     summary["holes_kept"] = all(r["holes_kept"] for r in rows)   # every frame, the samples included
     summary["frames"] = len(counted)
-    return {"model": entry.model_id, "architecture": entry.architecture, "lambda": entry.lmbda,
-            "conditional": conditional, "context_model": entry.context_model, "mean": summary, "frames": rows}
+    suffix = f"+refine{refine_steps}" if refine_steps else ""
+    return {"model": entry.model_id + suffix, "architecture": entry.architecture + suffix, "lambda": entry.lmbda,
+            "refine_steps": refine_steps, "conditional": conditional, "context_model": entry.context_model,
+            "mean": summary, "frames": rows}

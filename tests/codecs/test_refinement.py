@@ -22,17 +22,17 @@ ASTRONAUT = Path(__file__).resolve().parents[2] / "mmcodec" / "assets" / "astron
 REFINABLE = sorted(n for n in architectures() if architecture_class(n).refinable)
 
 
-def test_the_literature_codecs_are_refinable() -> None:
-    assert {"factorized", "hyperprior", "mean-scale"} <= set(REFINABLE)
+def test_the_literature_and_depth_codecs_are_refinable() -> None:
+    assert {"factorized", "hyperprior", "mean-scale", "depth-mean-scale", "rgb-conditional-depth"} <= set(REFINABLE)
 
 
 @pytest.mark.parametrize("name", REFINABLE)
 def test_exact_relaxed_forward_is_the_evaluation_forward(name: str) -> None:
     codec = small_codec(name)
-    x = codec.pad(torch.rand(1, 3, 70, 90))
+    x = codec.pad(torch.rand(1, codec.in_channels, 70, 90))
     with torch.no_grad():
         latents = codec.initial_latents(x)
-        relaxed = codec.relaxed_forward(latents, exact_rounding)
+        relaxed = codec.relaxed_forward(latents, exact_rounding, codec.side_information(x))
         reference = codec(x)
     torch.testing.assert_close(relaxed["x_hat"], reference["x_hat"], atol=1e-5, rtol=0)
     assert set(relaxed["likelihoods"]) == set(reference["likelihoods"])
@@ -43,9 +43,33 @@ def test_exact_relaxed_forward_is_the_evaluation_forward(name: str) -> None:
 @pytest.mark.parametrize("name", REFINABLE)
 def test_compress_codes_the_initial_latents(name: str) -> None:
     codec = small_codec(name)
-    x = codec.pad(torch.rand(1, 3, 64, 64))
+    x = codec.pad(torch.rand(1, codec.in_channels, 64, 64))
     with torch.no_grad():
-        assert codec.compress_latents(codec.initial_latents(x)).streams == codec.compress(x).streams
+        coded = codec.compress_latents(codec.initial_latents(x), codec.side_information(x))
+    assert coded.streams == codec.compress(x).streams
+
+
+def test_a_conditioned_codec_needs_its_side_information() -> None:
+    codec = small_codec("rgb-conditional-depth")
+    x = codec.pad(torch.rand(1, 4, 64, 64))
+    with pytest.raises(ValueError, match="context features"):
+        codec.compress_latents(codec.initial_latents(x))
+
+
+def test_pixels_outside_the_valid_mask_cost_no_distortion() -> None:
+    codec = small_codec("depth-mean-scale")
+    x = codec.pad(torch.rand(1, 1, 64, 64))
+    latents = codec.initial_latents(x)
+    with torch.no_grad():
+        nothing_valid = rate_distortion(codec, latents, exact_rounding, x, 100.0, "mse",
+                                        valid=torch.zeros(1, 1, 64, 64, dtype=torch.bool))
+        everything = rate_distortion(codec, latents, exact_rounding, x, 100.0, "mse",
+                                     valid=torch.ones(1, 1, 64, 64, dtype=torch.bool))
+        rate = sum(-torch.log2(p).sum() for p in codec.relaxed_forward(latents, exact_rounding)["likelihoods"].values())
+        unmasked = rate_distortion(codec, latents, exact_rounding, x, 100.0, "mse")
+    assert float(nothing_valid) == pytest.approx(float(rate) / 64 ** 2, rel=1e-5)
+    assert float(everything) == pytest.approx(float(unmasked), rel=1e-6)
+    assert float(everything) > float(nothing_valid)
 
 
 def test_annealed_rounding_picks_a_neighbour_and_has_a_gradient() -> None:
@@ -89,7 +113,7 @@ def test_without_a_better_point_the_encoders_latents_are_kept(default_codec_and_
     padded = codec.pad(x)
     result = refine_latents(codec, padded, 128, 192, entry.lmbda, entry.metric, steps=3, learning_rate=0.0)
     assert result.final_loss == result.initial_loss
-    assert codec.compress_latents(result.latents).streams == codec.compress(padded).streams
+    assert codec.compress_latents(result.latents, result.side).streams == codec.compress(padded).streams
 
 
 def test_refined_files_are_smaller_for_the_same_or_better_quality_and_deterministic(default_codec_and_crop):
