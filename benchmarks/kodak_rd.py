@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir  # noqa: E402
 
+from mmcodec.codecs.refinement import refined_name  # noqa: E402
 from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate  # noqa: E402
 from mmcodec.evaluate.evaluate import evaluate_folder  # noqa: E402
 from mmcodec.evaluate.plot import plot_curves  # noqa: E402
@@ -47,14 +48,13 @@ def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_s
     if refine_steps:
         runs += [(e, refine_steps) for e in entries if e.architecture in refine_architectures]
     for entry, steps in runs:
-        suffix = f"+refine{steps}" if steps else ""
-        path = out / f"{entry.model_id}{suffix}.json"
+        path = out / f"{refined_name(entry.model_id, steps)}.json"
         if reuse and path.exists():
             result = json.loads(path.read_text())
         else:
             result = evaluate_folder(entry, folder, progress=True, refine_steps=steps)
             path.write_text(json.dumps(result, indent=2) + "\n")
-        by_curve.setdefault(entry.architecture + suffix, []).append(result)
+        by_curve.setdefault(refined_name(entry.architecture, steps), []).append(result)
     paths = []
     for curve, results in by_curve.items():
         merged = merge_points(results, f"mmcodec {curve.replace('+', ' + ')}",

@@ -50,7 +50,6 @@ class RefinementResult:
     latents: dict[str, torch.Tensor]
     initial_loss: float
     final_loss: float
-    steps: int
     side: object = None
 
 
@@ -70,6 +69,12 @@ def annealed_rounding(tau: float, generator: torch.Generator) -> Rounding:
         return rounded + means if means is not None else rounded
 
     return rounding
+
+
+def refined_name(name: str, steps: int) -> str:
+    """How results of coding with ``steps`` refinement steps are named: ``<name>+refine<steps>``
+    (``name`` itself without refinement)."""
+    return f"{name}+refine{steps}" if steps else name
 
 
 exact_rounding: Rounding = quantize
@@ -136,7 +141,7 @@ def refine_latents(codec: LearnedCodec, padded: torch.Tensor, height: int, width
                 exact = float(loss(latents, exact_rounding))
             if math.isfinite(exact) and exact < best_loss:
                 best, best_loss = {k: v.detach().clone() for k, v in latents.items()}, exact
-    return RefinementResult(best, initial, best_loss, steps, side)
+    return RefinementResult(best, initial, best_loss, side)
 
 
 def compress_refined(codec: LearnedCodec, padded: torch.Tensor, height: int, width: int, lmbda: float,

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .. import api
+from ..codecs.refinement import refined_name
 from ..modalities.image import read_image
 from ..train.losses import bits_per_pixel
 from ..zoo import ZooEntry
@@ -69,7 +70,7 @@ def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress
     if "ms-ssim-rgb" in means:
         means["ms-ssim-db-rgb"] = -10 * math.log10(1 - means["ms-ssim-rgb"])
     refined = f", latents refined {refine_steps} steps" if refine_steps else ""
-    return {"name": entry.model_id + (f"+refine{refine_steps}" if refine_steps else ""),
+    return {"name": refined_name(entry.model_id, refine_steps),
             "description": f"mmcodec {entry.architecture} {entry.config}, {entry.metric} λ={entry.lmbda}{refined}, "
                            f"real bitstreams, {device}; PSNR peak {'/'.join(map(str, peaks))}",
             "results": {k: [v] for k, v in means.items()},

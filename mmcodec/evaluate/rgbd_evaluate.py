@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..codecs.refinement import refined_name
 from ..container import read_mmc
 from ..modalities.depth import read_depth, to_millimetres
 from ..modalities.image import read_image
@@ -91,7 +92,7 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
                                               *METRICS)}
     summary["holes_kept"] = all(r["holes_kept"] for r in rows)   # every frame, the samples included
     summary["frames"] = len(counted)
-    suffix = f"+refine{refine_steps}" if refine_steps else ""
-    return {"model": entry.model_id + suffix, "architecture": entry.architecture + suffix, "lambda": entry.lmbda,
+    return {"model": refined_name(entry.model_id, refine_steps),
+            "architecture": refined_name(entry.architecture, refine_steps), "lambda": entry.lmbda,
             "refine_steps": refine_steps, "conditional": conditional, "context_model": entry.context_model,
             "mean": summary, "frames": rows}
