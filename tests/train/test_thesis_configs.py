@@ -1,14 +1,16 @@
-"""Every thesis recipe in configs/thesis/ trains: one step of each, with the tiny LIC-TCM test
-configuration in place of N = 64, on a tiny real RGB-D folder (the depth baseline first: the
-Convolutional MM-LIC-TCM starts from it and freezes its depth path)."""
+"""Every thesis recipe in configs/thesis/ trains and exports into its results table: one step of
+each, with the tiny LIC-TCM test configuration in place of N = 64, on a tiny real RGB-D folder (the
+depth baseline first: the Convolutional MM-LIC-TCM starts from it and freezes its depth path)."""
 from pathlib import Path
 
 import pytest
 
 from mmcodec.codecs import TCMCodec
+from mmcodec.evaluate.thesis_evaluate import thesis_table_of
 from mmcodec.train import distributed
 from mmcodec.train.config import load_config
 from mmcodec.train.trainer import train_process
+from mmcodec.zoo import export_model
 
 from .rgbd_folder import KITCHEN, make_rgbd_folder
 
@@ -37,6 +39,24 @@ def test_every_thesis_recipe_runs_one_step(tmp_path):
         checkpoint, model = train_process(config, distributed.Distributed())
         runs[name] = checkpoint.parent
         assert model.out_channels == (1 if config.target == "depth" else 3), name
+        entry = export_model(model, tmp_path / f"{name}.safetensors", f"thesis-{name}", 1, config.lmbda, config.metric)
+        table = thesis_table_of(entry)
+        assert (table.architecture, table.target) == (config.architecture, config.target), name
         if name == "mm-tcm-conv":
             frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
             assert frozen and all(model.is_shared(n) for n in frozen)
+
+
+def test_the_small_recipes_are_the_thesis_recipes_at_the_cpu_size():
+    small_dir = CONFIGS.parent / "thesis-small"
+    assert sorted(p.stem for p in small_dir.glob("*.yaml")) == sorted(ORDER)
+    for name in ORDER:
+        thesis, small = load_config(CONFIGS / f"{name}.yaml"), load_config(small_dir / f"{name}.yaml")
+        for key in ("architecture", "target", "context", "lmbda", "metric", "dataset", "data", "test_fraction"):
+            assert getattr(small, key) == getattr(thesis, key), (name, key)
+        extras = {k: v for k, v in thesis.model_config.items() if k != "n"}
+        cpu_size = {k: list(v) if isinstance(v, tuple) else v for k, v in TCMCodec.cpu_config.items()}
+        assert small.model_config == {**cpu_size, **extras}, name
+        assert small.crop == 128 and small.run_dir == thesis.run_dir.replace("thesis-", "thesis-small-"), name
+        if thesis.depth_baseline:
+            assert small.depth_baseline == thesis.depth_baseline.replace("thesis-", "thesis-small-"), name
