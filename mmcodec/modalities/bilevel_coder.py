@@ -1,0 +1,116 @@
+"""Lossless coding of a binary image by adaptive context modelling and range coding.
+
+Each pixel is coded with the probability that it is 1 given its *context*: the ten causal
+neighbours of JBIG's three-line template (ITU-T T.82, sec. 6.7: two pixels to the left in the
+same row, five in the row above, three two rows above), a 10-bit index into 1,024 adaptive
+estimates. Each estimate is the Krichevsky–Trofimov estimator (IEEE Trans. Inf. Theory 27(2),
+1981) of the pixels seen so far in that context, p(1) = (ones + ½) / (count + 1), so no table is
+sent. The bits go through ``constriction``'s range coder (Bernoulli models).
+
+Decoding order. The template reaches two columns ahead in the row above, so pixel (r, c) only
+depends on pixels with a smaller ``c + 3·r``: all pixels of one anti-diagonal *wavefront*
+t = c + 3·r are decoded together, with the estimates as they stand after wavefront t − 1, in
+W + 3·(H − 1) vectorised steps instead of H·W sequential ones. The encoder knows the whole
+image, so it computes every pixel's estimate at once (counts of the same context in earlier
+wavefronts) and codes all bits in one call.
+
+On the hole masks of the held-out RGB-D frames (7-Scenes, ICL-NUIM, TUM, SUN RGB-D) this takes
+27.5% fewer bytes than a 1-bit lossless JPEG XL codestream at effort 7 and 15.6% fewer than at
+effort 9; decoding is slower than libjxl's, about 0.1 s per 640×480 mask
+(``docs/benchmarks/hole_mask.md``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+TEMPLATE = ((0, -1), (0, -2), (-1, -2), (-1, -1), (-1, 0), (-1, 1), (-1, 2), (-2, -1), (-2, 0), (-2, 1))
+CONTEXTS = 1 << len(TEMPLATE)
+SKEW = 3              # wavefront t = c + SKEW·r: the template reaches SKEW − 1 columns ahead one row up
+PRIOR = 0.5           # Krichevsky–Trofimov
+_ABOVE, _SIDE = 2, 2  # padding: rows above, columns either side
+
+
+def _model():
+    import constriction
+
+    return constriction.stream.model.Bernoulli(perfect=False)
+
+
+def _padded(height: int, width: int) -> np.ndarray:
+    return np.zeros((height + _ABOVE, width + 2 * _SIDE), dtype=np.uint8)
+
+
+_WEIGHTS = 1 << np.arange(len(TEMPLATE), dtype=np.int64)
+
+
+def _offsets(padded: np.ndarray) -> np.ndarray:
+    """The template's neighbours as offsets in the flattened ``padded``."""
+    return np.array([dy * padded.shape[1] + dx for dy, dx in TEMPLATE], dtype=np.int64)
+
+
+def _flat_index(padded: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return (rows + _ABOVE) * padded.shape[1] + cols + _SIDE
+
+
+def _contexts(flat: np.ndarray, index: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The context indices of the pixels at ``index`` of the flattened padded image ``flat``."""
+    return flat[index[:, None] + offsets].astype(np.int64) @ _WEIGHTS
+
+
+def _probabilities(ones: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    return (ones + PRIOR) / (counts + 2 * PRIOR)
+
+
+def _wavefront(t: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.arange(max(0, -(-(t - width + 1) // SKEW)), min(height - 1, t // SKEW) + 1)
+    return rows, t - SKEW * rows
+
+
+def encode_bilevel(image: np.ndarray) -> np.ndarray:
+    """The range coder's words (uint32) for ``image`` (H×W, 0/1 or bool)."""
+    import constriction
+
+    bits = np.asarray(image, dtype=bool)
+    height, width = bits.shape
+    padded = _padded(height, width)
+    padded[_ABOVE:, _SIDE:_SIDE + width] = bits
+    rows, cols = np.indices((height, width)).reshape(2, -1)
+    context = _contexts(padded.ravel(), _flat_index(padded, rows, cols), _offsets(padded))
+    wave = cols + SKEW * rows
+    values = bits.ravel().astype(np.int64)
+    # per pixel, the ones and the count of its context in earlier wavefronts
+    order = np.argsort(context * (width + SKEW * height) + wave, kind="stable")
+    sorted_context, sorted_wave, sorted_values = context[order], wave[order], values[order]
+    position = np.arange(order.size)
+    new_context = np.r_[True, sorted_context[1:] != sorted_context[:-1]]
+    new_run = new_context | np.r_[True, sorted_wave[1:] != sorted_wave[:-1]]
+    context_start = np.maximum.accumulate(np.where(new_context, position, 0))
+    run_start = np.maximum.accumulate(np.where(new_run, position, 0))
+    ones_before = np.r_[0, np.cumsum(sorted_values)[:-1]]
+    probability = np.empty(order.size)
+    probability[order] = _probabilities((ones_before[run_start] - ones_before[context_start]).astype(np.float64),
+                                        (run_start - context_start).astype(np.float64))
+    coding_order = np.lexsort((rows, wave))          # wavefront by wavefront, rows increasing
+    encoder = constriction.stream.queue.RangeEncoder()
+    encoder.encode(values[coding_order].astype(np.int32), _model(), probability[coding_order])
+    return encoder.get_compressed()
+
+
+def decode_bilevel(words: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The H×W bool image from :func:`encode_bilevel`'s words (garbage in: some image out,
+    never a larger one; callers check what they can)."""
+    import constriction
+
+    decoder = constriction.stream.queue.RangeDecoder(np.asarray(words, dtype=np.uint32))
+    model = _model()
+    padded = _padded(height, width)
+    flat, offsets = padded.ravel(), _offsets(padded)
+    ones, counts = np.zeros(CONTEXTS), np.zeros(CONTEXTS)
+    for t in range(width + SKEW * (height - 1)):
+        index = _flat_index(padded, *_wavefront(t, height, width))
+        context = _contexts(flat, index, offsets)
+        values = decoder.decode(model, _probabilities(ones[context], counts[context]))
+        flat[index] = values
+        np.add.at(ones, context, values)
+        np.add.at(counts, context, 1.0)
+    return padded[_ABOVE:, _SIDE:_SIDE + width].astype(bool)
