@@ -58,6 +58,7 @@ def _contexts(flat: np.ndarray, index: np.ndarray, offsets: np.ndarray) -> np.nd
 
 
 def _probabilities(ones: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """KT estimates of p(1) from ``ones`` among ``counts`` earlier pixels of the same context."""
     return (ones + PRIOR) / (counts + 2 * PRIOR)
 
 
@@ -105,12 +106,12 @@ def decode_bilevel(words: np.ndarray, height: int, width: int) -> np.ndarray:
     model = _model()
     padded = _padded(height, width)
     flat, offsets = padded.ravel(), _offsets(padded)
-    ones, counts = np.zeros(CONTEXTS), np.zeros(CONTEXTS)
+    seen = np.zeros((CONTEXTS, 2))          # per context: zeros and ones decoded so far
     for t in range(width + SKEW * (height - 1)):
         index = _flat_index(padded, *_wavefront(t, height, width))
         context = _contexts(flat, index, offsets)
-        values = decoder.decode(model, _probabilities(ones[context], counts[context]))
+        zeros, ones = seen[context].T
+        values = decoder.decode(model, _probabilities(ones, zeros + ones))
         flat[index] = values
-        np.add.at(ones, context, values)
-        np.add.at(counts, context, 1.0)
+        np.add.at(seen, (context, values), 1.0)
     return padded[_ABOVE:, _SIDE:_SIDE + width].astype(bool)
