@@ -5,6 +5,7 @@
     python benchmarks/thesis_tables.py runs/exports/weights/thesis-*.safetensors
                                                        # → docs/results/thesis-tables.md (+ .json)
     python benchmarks/thesis_tables.py WEIGHTS... --frames 8 --output /tmp/tables   # a quick look
+    python benchmarks/thesis_tables.py VARIABLE_RATE_WEIGHTS --rates 0.0025 0.013 0.05   # one model, 3 rows
 
 Thesis ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 4: one table per architecture
 (8 RGB baseline, 9 4C LIC-TCM RGB target, 10 Attention MM-LIC-TCM, 11 depth baseline, 12 4C
@@ -59,14 +60,19 @@ def main() -> None:
     parser.add_argument("--rgbd", default=str(datasets_dir() / "rgbd"), help="the RGB-D datasets folder")
     parser.add_argument("--frames", type=int, help="measure a subset of this many frames, spread over the test set")
     parser.add_argument("--output", default=str(OUT), help="result files without extension (.md, .json)")
+    parser.add_argument("--rates", type=float, nargs="+",
+                        help="code each variable-rate model (mm-tcm-attention trained with variable_rate) at these λ")
     args = parser.parse_args()
     frames = rgbd_test_frames(Path(args.rgbd), args.frames)
     results = []
     for path in args.weights:
         entry = read_entry(Path(path))
-        results.append(evaluate_thesis_model(entry, frames))
-        m = results[-1]["mean"]
-        print(f"{entry.model_id}: table {results[-1]['table']}, {m['bpp']:.4f} bpp, {m['psnr']:.2f} dB", flush=True)
+        variable = entry.architecture == "mm-tcm-attention" and args.rates
+        for rate in args.rates if variable else [None]:
+            results.append(evaluate_thesis_model(entry, frames, rate=rate))
+            m = results[-1]["mean"]
+            print(f"{results[-1]['model']}: table {results[-1]['table']}, {m['bpp']:.4f} bpp, {m['psnr']:.2f} dB",
+                  flush=True)
     command = "python benchmarks/thesis_tables.py " + " ".join(sys.argv[1:])
     counted = results[0]["mean"]["frames"]
     lines = ["# The RGB-D thesis's Tables 8–13 (real files)", "",

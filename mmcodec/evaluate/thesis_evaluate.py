@@ -128,11 +128,17 @@ def _frame_quality(table: ThesisTable, pair: RgbdPair, decoded: np.ndarray) -> d
     return {"holes_kept": metrics["holes_kept"], **{k: metrics[k] for k in DEPTH_METRICS}}
 
 
-def evaluate_thesis_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: tuple[str, ...] = ("samples",)
-                          ) -> dict:
-    """Per-frame and mean bpp (real files), quality and coding times of one thesis model."""
+def evaluate_thesis_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: tuple[str, ...] = ("samples",),
+                          rate: float | None = None) -> dict:
+    """Per-frame and mean bpp (real files), quality and coding times of one thesis model; a
+    variable-rate model (``mm-tcm-attention`` trained with ``variable_rate``) codes at trade-off
+    ``rate`` (its λ map, :meth:`TCMAttentionFusionCodec.set_rate`), named ``<model>@<rate>``."""
     table = thesis_table_of(entry)
     codec = load_model(entry)
+    if rate is not None:
+        if not getattr(codec, "variable_rate", False):
+            raise ModelError(f"'{entry.model_id}' ({entry.architecture}) has no rate input; code it at its own λ")
+        codec.set_rate(rate)
     rows = []
     for pair in frames:
         start = time.perf_counter()
@@ -151,6 +157,7 @@ def evaluate_thesis_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean:
     if table.target == "depth":
         summary["holes_kept"] = all(r["holes_kept"] for r in rows)
     summary["frames"] = len(counted)
-    return {"model": entry.model_id, "architecture": entry.architecture, "table": table.number,
-            "target": table.target, "lambda": entry.lmbda, "metric": entry.metric, "config": entry.config,
-            "mean": summary, "frames": rows}
+    fixed = rate is None
+    return {"model": entry.model_id if fixed else f"{entry.model_id}@{rate:g}", "architecture": entry.architecture,
+            "table": table.number, "target": table.target, "lambda": entry.lmbda if fixed else rate,
+            "metric": entry.metric, "config": entry.config, "mean": summary, "frames": rows}

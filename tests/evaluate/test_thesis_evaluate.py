@@ -112,3 +112,12 @@ def test_evaluation_rows_and_means_are_those_of_the_files(entries, pairs, number
             assert math.isfinite(row["comprehensive_similarity_db"])
     assert result["mean"]["bpp"] == pytest.approx(np.mean([r["bpp"] for r in result["frames"]]))
     assert result["mean"]["frames"] == 2
+
+
+def test_a_variable_rate_model_codes_at_the_rate_asked(entries, pairs) -> None:
+    low, high = (evaluate_thesis_model(entries[10], pairs[:1], rate=rate) for rate in (0.0025, 0.05))
+    assert (low["lambda"], high["lambda"]) == (0.0025, 0.05)
+    assert (low["model"], high["model"]) == ("thesis-table10-test@0.0025", "thesis-table10-test@0.05")
+    assert low["frames"][0]["bytes"] != high["frames"][0]["bytes"]     # the λ map reached the encoder
+    with pytest.raises(ModelError, match="no rate input"):
+        evaluate_thesis_model(entries[9], pairs[:1], rate=0.0025)
