@@ -16,8 +16,8 @@ wavefronts) and codes all bits in one call.
 
 On the hole masks of the held-out RGB-D frames (7-Scenes, ICL-NUIM, TUM, SUN RGB-D) this takes
 27.5% fewer bytes than a 1-bit lossless JPEG XL codestream at effort 7 and 15.6% fewer than at
-effort 9; decoding is slower than libjxl's, about 0.1 s per 640×480 mask
-(``docs/benchmarks/hole_mask.md``).
+effort 9; it encodes a 640×480 mask in 0.04 s (libjxl 0.07 s) and decodes it in 0.05 s (libjxl
+0.01 s) (``docs/benchmarks/hole_mask.md``).
 """
 from __future__ import annotations
 
