@@ -61,7 +61,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, help="measure a subset of this many frames, spread over the test set")
     parser.add_argument("--output", default=str(OUT), help="result files without extension (.md, .json)")
     parser.add_argument("--rates", type=float, nargs="+",
-                        help="code each variable-rate model (mm-tcm-attention trained with variable_rate) at these λ")
+                        help="code every mm-tcm-attention model given at these λ through its λ map (meant for "
+                             "one trained with variable_rate; the others code at their own λ)")
     args = parser.parse_args()
     frames = rgbd_test_frames(Path(args.rgbd), args.frames)
     results = []

@@ -46,11 +46,6 @@ class ThesisTable:
     target: str        # "rgb" | "depth": what the decoder reconstructs
     context: str       # what else the encoder sees: "none" | "rgb" | "depth"
 
-    @property
-    def quality_metric(self) -> str:
-        """The table's second quality column: MS-SSIM dB for RGB, comprehensive similarity dB for depth."""
-        return "ms_ssim_db" if self.target == "rgb" else "comprehensive_similarity_db"
-
 
 THESIS_TABLES = (
     ThesisTable(8, "Baseline - RGB", "tcm", "rgb", "none"),
@@ -62,7 +57,6 @@ THESIS_TABLES = (
 )
 RGB_METRICS = ("psnr", "ms_ssim_db")
 DEPTH_METRICS = ("psnr", "comprehensive_similarity_db", "rmse_mm", "mae_mm", "flying_pixels_percent")
-MODALITY = {"rgb": "image", "depth": "depth"}
 
 
 def thesis_table_of(entry: ZooEntry) -> ThesisTable:

@@ -12,8 +12,8 @@ stream.
 
 The decoded mask always has the depth map's size (from the file's header), so a corrupt or
 hostile stream can never make the decoder allocate more than the map; the hole count is checked
-after decoding (in a file, each stream's CRC has been checked before). A JPEG XL stream's SizeHeader (ISO/IEC 18181-1 sec.
-D.2) is parsed and must give the map's size before libjxl sees it.
+after decoding (in a file, each stream's CRC has been checked before). A JPEG XL stream's
+SizeHeader (ISO/IEC 18181-1 sec. D.2) is parsed and must give the map's size before libjxl sees it.
 """
 from __future__ import annotations
 
