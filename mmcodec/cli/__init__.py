@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", help="start a new run from these weights (checkpoint or zoo file)")
     p.add_argument("--milestones", help="override the learning-rate milestones, e.g. 1500,1800 ('' for none)")
     p.add_argument("--threads", type=int, help="override the number of CPU threads")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="override any setting (VALUE as YAML; model_config.KEY for the model), e.g. "
+                        "--set depth_baseline=runs/x/checkpoint.safetensors --set model_config.prompt_lambda=0")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("export", help="turn a training run into a zoo entry (+ Kodak results and card)")

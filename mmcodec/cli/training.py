@@ -11,8 +11,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     from ..train.trainer import train
 
     milestones = [int(m) for m in args.milestones.split(",") if m] if args.milestones is not None else None
-    config = load_config(args.config, run_dir=args.run_dir, steps=args.steps, max_minutes=args.max_minutes,
-                         lmbda=args.lmbda, init_from=args.init_from, milestones=milestones, threads=args.threads)
+    config = load_config(args.config, args.settings, run_dir=args.run_dir, steps=args.steps,
+                         max_minutes=args.max_minutes, lmbda=args.lmbda, init_from=args.init_from,
+                         milestones=milestones, threads=args.threads)
     try:
         print(f"checkpoint: {train(config)}")
     except KeyboardInterrupt:

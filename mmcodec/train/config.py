@@ -57,8 +57,35 @@ class TrainConfig:
         return json.dumps(asdict(self), indent=2)
 
 
-def load_config(path: str | Path, **overrides) -> TrainConfig:
-    """Read a YAML (.yaml/.yml) or JSON config; ``overrides`` replace its values."""
+def apply_settings(values: dict, settings: list[str]) -> dict:
+    """``values`` with each ``KEY=VALUE`` of ``settings`` set (VALUE read as YAML; ``a.b=VALUE``
+    sets key ``b`` of the mapping ``a``, e.g. ``model_config.prompt_lambda=0``)."""
+    import copy
+
+    import yaml
+
+    values = copy.deepcopy(values)
+    for setting in settings:
+        key, equals, text = setting.partition("=")
+        if not equals or not key:
+            raise InputError(f"--set takes KEY=VALUE, not {setting!r}")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise InputError(f"--set {key}: {text!r} is not a YAML value") from None
+        *parents, leaf = key.split(".")
+        target = values
+        for parent in parents:
+            target = target.setdefault(parent, {})
+            if not isinstance(target, dict):
+                raise InputError(f"--set {key}: {parent} is not a mapping")
+        target[leaf] = value
+    return values
+
+
+def load_config(path: str | Path, settings: list[str] | None = None, **overrides) -> TrainConfig:
+    """Read a YAML (.yaml/.yml) or JSON config; ``settings`` (``KEY=VALUE``, see
+    :func:`apply_settings`) and then ``overrides`` replace its values."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such config file")
@@ -70,6 +97,7 @@ def load_config(path: str | Path, **overrides) -> TrainConfig:
         values = json.loads(text)
     if not isinstance(values, dict):
         raise InputError(f"{path}: a config must be a mapping of settings")
+    values = apply_settings(values, settings or [])
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:

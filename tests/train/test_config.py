@@ -31,3 +31,28 @@ def test_unknown_settings_are_refused(tmp_path) -> None:
 def test_multistep_learning_rate() -> None:
     config = TrainConfig(learning_rate=1e-4, milestones=[10, 20])
     assert [learning_rate(config, s) for s in (0, 9, 10, 19, 20)] == pytest.approx([1e-4, 1e-4, 1e-5, 1e-5, 1e-6])
+
+
+def test_settings_reach_any_key_and_the_model_config(tmp_path) -> None:
+    path = CONFIGS / "thesis" / "mm-tcm-attention.yaml"
+    config = load_config(path, ["lmbda=0.0025", "model_config.prompt_lambda=0", "milestones=[5, 8]",
+                                "depth_baseline=runs/a b/checkpoint.safetensors"], steps=9)
+    assert (config.lmbda, config.milestones, config.steps) == (0.0025, [5, 8], 9)
+    assert config.model_config == {**load_config(path).model_config, "prompt_lambda": 0}
+    assert config.depth_baseline == "runs/a b/checkpoint.safetensors"
+    assert load_config(path, ["lmbda=0.0025"], lmbda=0.05).lmbda == 0.05     # named overrides come last
+
+
+@pytest.mark.parametrize("setting, message", [("lmbda", "KEY=VALUE"), ("=3", "KEY=VALUE"),
+                                              ("lmbda_typo=3", "lmbda_typo"), ("lmbda.x=3", "not a mapping"),
+                                              ("steps=[1", "not a YAML value")])
+def test_bad_settings_are_refused(setting: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_config(CONFIGS / "thesis" / "depth-baseline.yaml", [setting])
+
+
+def test_the_cli_refuses_a_bad_setting_in_one_line(capsys) -> None:
+    from mmcodec.cli import main
+
+    assert main(["train", "--config", str(CONFIGS / "thesis" / "depth-baseline.yaml"), "--set", "steps"]) == 2
+    assert capsys.readouterr().err.strip() == "mmcodec: error: --set takes KEY=VALUE, not 'steps'"
