@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The RGB-D thesis's 15 models at the small size (configs/thesis-small/), each at the thesis's
+# three λ (its Tables 2–7), then its Tables 8–13 on held-out frames (benchmarks/thesis_tables.py).
+#
+#   bash scripts/thesis_small.sh                # train (or resume) every run to its end, export, measure
+#   MINUTES=8 bash scripts/thesis_small.sh      # at most 8 minutes of training per run and call: call
+#                                               # it again to resume; it measures once all are done
+#   TRAIN_ARGS="--steps 1 --threads 1" FRAMES=2 bash scripts/thesis_small.sh   # a smoke run
+#
+# Runs go to runs/thesis-small-<recipe>-<λ>; exports to runs/exports/thesis-small/; results to
+# docs/results/thesis-tables.md (or $OUTPUT). The Convolutional MM-LIC-TCM of each λ starts from
+# the depth baseline of the same λ, so the baselines train first; the Attention MM-LIC-TCM's λ map
+# holds the normalised λ of its run (0.0025 → 0, 0.013 → 0.55, 0.05 → 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MMCODEC=${MMCODEC:-.venv/bin/mmcodec}
+PYTHON=${PYTHON:-.venv/bin/python}
+EXPORTS=runs/exports/thesis-small
+read -r -a EXTRA <<< "${TRAIN_ARGS:-}"
+[ -n "${MINUTES:-}" ] && EXTRA+=(--max-minutes "$MINUTES")
+
+declare -A PROMPT=([0.0025]=0 [0.013]=0.55 [0.05]=1)
+runs=()
+train() {   # recipe λ [more train arguments]
+  local recipe=$1 lmbda=$2 run="runs/thesis-small-$1-$2"
+  shift 2
+  "$MMCODEC" train --config "configs/thesis-small/$recipe.yaml" --lmbda "$lmbda" --run-dir "$run" "${EXTRA[@]}" "$@"
+  runs+=("$run")
+}
+for lmbda in 0.0001 0.001 0.005; do
+  train depth-baseline "$lmbda"
+  train tcm-4c-depth "$lmbda"
+  train mm-tcm-conv "$lmbda" --set "depth_baseline=runs/thesis-small-depth-baseline-$lmbda/checkpoint.safetensors"
+done
+for lmbda in 0.0025 0.013 0.05; do
+  train rgb-baseline "$lmbda"
+  train tcm-4c-rgb "$lmbda"
+  train mm-tcm-attention "$lmbda" --set "model_config.prompt_lambda=${PROMPT[$lmbda]}"
+done
+
+unfinished=$("$PYTHON" - "${runs[@]}" <<'EOF'
+import json, sys
+from pathlib import Path
+for run in map(Path, sys.argv[1:]):
+    if json.loads((run / "checkpoint.json").read_text())["step"] < json.loads((run / "config.json").read_text())["steps"]:
+        print(run)
+EOF
+)
+if [ -n "$unfinished" ]; then
+  echo "not finished yet (call again to resume):"; echo "$unfinished"; exit 0
+fi
+weights=()
+for run in "${runs[@]}"; do
+  name=$(basename "$run")
+  "$MMCODEC" export "$run" --model-id "$name" --quality 1 --output "$EXPORTS"
+  weights+=("$EXPORTS/$name.safetensors")
+done
+"$PYTHON" benchmarks/thesis_tables.py "${weights[@]}" ${FRAMES:+--frames "$FRAMES"} ${OUTPUT:+--output "$OUTPUT"}
