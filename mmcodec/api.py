@@ -51,7 +51,8 @@ def _to_tensor(image: Image, channels: int, device: str) -> torch.Tensor:
     return x.to(device)
 
 
-def _to_pixels(x_hat: torch.Tensor, info: ModalityInfo) -> np.ndarray:
+def to_pixels(x_hat: torch.Tensor, info: ModalityInfo) -> np.ndarray:
+    """A decoded image tensor (padded) → the H×W×C array of ``info`` (cropped, rounded, its dtype)."""
     peak = (1 << info.bit_depth) - 1
     x = x_hat[0, :, :info.height, :info.width].clamp(0, 1).mul(peak).round()
     pixels = x.permute(1, 2, 0).cpu().numpy()
@@ -82,13 +83,25 @@ def compress(source: str | Path | np.ndarray | Image, model: str | None = None, 
     info = ModalityInfo(IMAGE_MODALITY, "image", image.height, image.width, image.channels,
                         str(image.pixels.dtype), image.bit_depth,
                         padded_height=int(padded.shape[-2]), padded_width=int(padded.shape[-1]))
-    streams = [(StreamInfo(f"{IMAGE_MODALITY}/{name}", IMAGE_MODALITY,
-                           tuple(f"{IMAGE_MODALITY}/{d}" for d in coded.dependencies.get(name, [])),
-                           tuple(coded.shapes[name])), data)
-               for name, data in coded.streams.items()]
-    mmc = MmcFile(entry.model_id, 1, entry.digest, [info], streams, coded.digest,
+    mmc = MmcFile(entry.model_id, 1, entry.digest, [info], coded_streams(coded, IMAGE_MODALITY), coded.digest,
                   {"architecture": entry.architecture})
     return write_mmc(mmc)
+
+
+def coded_streams(coded: CodedLatents, modality: str, after: tuple[str, ...] = ()) -> list[tuple[StreamInfo, bytes]]:
+    """The file streams of ``coded``, named ``<modality>/<stream>``; each depends on ``after``
+    (streams of another modality, decoded first) and on its own dependencies."""
+    return [(StreamInfo(f"{modality}/{name}", modality,
+                        after + tuple(f"{modality}/{d}" for d in coded.dependencies.get(name, [])),
+                        tuple(coded.shapes[name])), data) for name, data in coded.streams.items()]
+
+
+def coded_latents(streams: list[tuple[StreamInfo, bytes]], modality: str) -> CodedLatents:
+    """:func:`coded_streams` undone: the streams of ``modality`` as the codec's CodedLatents."""
+    prefix = f"{modality}/"
+    own = [(s, b) for s, b in streams if s.modality == modality]
+    return CodedLatents({s.name[len(prefix):]: b for s, b in own},
+                        {s.name[len(prefix):]: list(s.shape) for s, b in own})
 
 
 def decompress(data: bytes, device: str = "cpu", model: str | None = None) -> dict[str, np.ndarray]:
@@ -121,16 +134,13 @@ def decode_images(mmc: MmcFile, device: str = "cpu", model: str | None = None) -
     codec = get_codec(checked_entry(mmc, model), device)
     decoded: dict[str, np.ndarray] = {}
     for info in mmc.modalities:
-        prefix = f"{info.name}/"
-        own = [(s, b) for s, b in mmc.streams if s.modality == info.name]
-        coded = CodedLatents({s.name[len(prefix):]: b for s, b in own},
-                             {s.name[len(prefix):]: list(s.shape) for s, b in own})
+        coded = coded_latents(mmc.streams, info.name)
         check_shapes(codec, info, coded)
         x_hat, digest = codec.decompress(coded)
         if digest != mmc.latent_digest:
             raise DecodeMismatchError("decoded latents differ from the encoder's (digest mismatch): "
                                       "the file is corrupt or was written on an incompatible platform")
-        decoded[info.name] = _to_pixels(x_hat, info)
+        decoded[info.name] = to_pixels(x_hat, info)
     return decoded
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .codecs import CodedLatents
 from .codecs.conditional_depth import DepthMeanScaleCodec
 from .codecs.refinement import compress_refined
 from .container import MmcFile, ModalityInfo, StreamInfo, write_mmc
@@ -92,10 +91,10 @@ def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, co
     coded = compress_refined(codec, padded, depth.height, depth.width, entry.lmbda, entry.metric, refine_steps, mask)
     info = ModalityInfo(DEPTH_MODALITY, "depth", depth.height, depth.width, 1, "uint16", 16, depth.unit,
                         int(padded.shape[-2]), int(padded.shape[-1]))
+    from .api import coded_streams
+
     after = ("image/z", "image/y") if context is not None else ()
-    streams = [(StreamInfo(f"{DEPTH_MODALITY}/{name}", DEPTH_MODALITY,
-                           after + tuple(f"{DEPTH_MODALITY}/{d}" for d in coded.dependencies.get(name, [])),
-                           tuple(coded.shapes[name])), data) for name, data in coded.streams.items()]
+    streams = coded_streams(coded, DEPTH_MODALITY, after)
     streams.append((StreamInfo(f"{DEPTH_MODALITY}/holes", DEPTH_MODALITY), encode_hole_mask(valid)))
     return info, streams, coded.digest
 
@@ -159,7 +158,7 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
     if set(own) != {"z", "y", "holes"}:
         raise DecodeMismatchError("depth streams are missing or unexpected")
     valid = decode_hole_mask(own.pop("holes")[1], info.height, info.width)
-    coded = CodedLatents({k: b for k, (s, b) in own.items()}, {k: list(s.shape) for k, (s, b) in own.items()})
+    coded = api.coded_latents(list(own.values()), DEPTH_MODALITY)
     api.check_shapes(codec, info, coded)
     if context is not None:
         context = codec.pad(context.to(device))
@@ -167,9 +166,15 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
     if digest != params.get("depth_latent_digest"):
         raise DecodeMismatchError("decoded depth latents differ from the encoder's (digest mismatch): "
                                   "the file is corrupt or was written on an incompatible platform")
-    mm = x_hat[0, 0, :info.height, :info.width].clamp(0, 1).mul(65535.0).cpu().numpy()
-    decoded[DEPTH_MODALITY] = from_millimetres(mm, info.unit or "mm", valid)
+    decoded[DEPTH_MODALITY] = depth_pixels(x_hat, info, valid)
     return decoded
+
+
+def depth_pixels(x_hat: torch.Tensor, info: ModalityInfo, valid: np.ndarray | None) -> np.ndarray:
+    """A decoded depth plane (depth / 65535, padded) → the H×W uint16 map in ``info``'s unit, 0
+    exactly at the holes (where ``valid`` is False) and at least 1 elsewhere."""
+    mm = x_hat[0, 0, :info.height, :info.width].clamp(0, 1).mul(65535.0).cpu().numpy()
+    return from_millimetres(mm, info.unit or "mm", valid)
 
 
 def get_depth_codec(entry: ZooEntry, device: str) -> DepthMeanScaleCodec:

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..codecs import CodedLatents, LearnedCodec
+from ..api import coded_latents, coded_streams, to_pixels
+from ..codecs import LearnedCodec
 from ..container import MmcFile, ModalityInfo, StreamInfo, read_mmc, write_mmc
+from ..depth_api import depth_pixels
 from ..errors import DecodeMismatchError, ModelError
-from ..modalities.depth import from_millimetres, read_depth, to_millimetres
+from ..modalities.depth import read_depth, to_millimetres
 from ..modalities.hole_mask import decode_hole_mask, encode_hole_mask
 from ..modalities.image import read_image
 from ..modalities.rgbd_pairs import RgbdPair
@@ -86,9 +88,7 @@ def encode_frame(entry: ZooEntry, codec: LearnedCodec, table: ThesisTable, pair:
     with torch.no_grad():
         coded = codec.compress(padded)
     info = _target_info(table, pair, height, width, padded)
-    streams = [(StreamInfo(f"{info.name}/{name}", info.name,
-                           tuple(f"{info.name}/{d}" for d in coded.dependencies.get(name, [])),
-                           tuple(coded.shapes[name])), data) for name, data in coded.streams.items()]
+    streams = coded_streams(coded, info.name)
     if table.target == "depth":
         valid = read_depth(pair.depth, pair.unit).valid
         streams.append((StreamInfo("depth/holes", "depth"), encode_hole_mask(valid)))
@@ -100,17 +100,15 @@ def decode_frame(codec: LearnedCodec, data: bytes) -> np.ndarray:
     """.mmc bytes of :func:`encode_frame` → the decoded target: H×W×3 uint8 or H×W uint16 depth."""
     mmc = read_mmc(data)
     info = mmc.modalities[0]
-    own = {s.name[len(info.name) + 1:]: (s, b) for s, b in mmc.streams}
-    valid = decode_hole_mask(own.pop("holes")[1], info.height, info.width) if "holes" in own else None
-    coded = CodedLatents({k: b for k, (s, b) in own.items()}, {k: list(s.shape) for k, (s, b) in own.items()})
+    holes = [b for s, b in mmc.streams if s.name == f"{info.name}/holes"]
+    coded = coded_latents([(s, b) for s, b in mmc.streams if s.name != f"{info.name}/holes"], info.name)
     with torch.no_grad():
         x_hat, digest = codec.decompress(coded)
     if digest != mmc.latent_digest:
         raise DecodeMismatchError("decoded latents differ from the encoder's (digest mismatch)")
-    plane = x_hat[0, :, :info.height, :info.width].clamp(0, 1)
     if info.kind == "depth":
-        return from_millimetres(plane[0].mul(65535.0).numpy(), info.unit or "mm", valid)
-    return plane.mul(255.0).round().permute(1, 2, 0).numpy().astype(np.uint8)
+        return depth_pixels(x_hat, info, decode_hole_mask(holes[0], info.height, info.width) if holes else None)
+    return to_pixels(x_hat, info)
 
 
 def _frame_quality(table: ThesisTable, pair: RgbdPair, decoded: np.ndarray) -> dict:
