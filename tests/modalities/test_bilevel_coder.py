@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from mmcodec.modalities import bilevel_coder
 from mmcodec.modalities.bilevel_coder import CONTEXTS, SKEW, TEMPLATE, decode_bilevel, encode_bilevel
 
 
@@ -32,3 +33,13 @@ def test_structure_is_cheap_and_noise_is_not():
 def test_deterministic():
     image = np.random.default_rng(3).random((40, 50)) < 0.2
     assert np.array_equal(encode_bilevel(image), encode_bilevel(image.copy()))
+
+
+@pytest.mark.parametrize("chunk_pixels", [1, 7, 100])
+def test_the_encoders_chunks_do_not_change_the_words(monkeypatch, chunk_pixels):
+    image = np.random.default_rng(4).random((37, 53)) < 0.3
+    whole = encode_bilevel(image)
+    monkeypatch.setattr(bilevel_coder, "CHUNK_PIXELS", chunk_pixels)
+    chunked = encode_bilevel(image)
+    assert np.array_equal(chunked, whole)
+    assert np.array_equal(decode_bilevel(chunked, *image.shape), image)
