@@ -331,6 +331,21 @@ def test_compress_bad_refine_option(tmp_path, capsys, astronaut, extra):
     assert_no_output(target)
 
 
+@pytest.mark.parametrize("argv", [["compress", "a.png", "--refine", "abc"], ["eval", "--refine", "-3"], ["bogus"], [],
+                                  ["compress"], ["train", "--steps", "many"]],
+                         ids=["refine-not-a-number", "eval-negative-refine", "unknown-command", "no-command",
+                              "no-inputs", "steps-not-a-number"])
+def test_usage_errors_are_one_line(capsys, argv):
+    rc, out, err = run_cli(capsys, *argv)
+    assert_one_line_error(rc, out, err)
+    assert "--help" in err
+
+
+def test_help_still_works(capsys):
+    rc, out, err = run_cli(capsys, "compress", "--help")
+    assert rc == 0 and "--refine" in out and err == ""
+
+
 # ---- good paths ---------------------------------------------------------------------------------
 def test_cli_refined_file_decodes(tmp_path, capsys, astronaut):
     crop = np.ascontiguousarray(astronaut[:64, :128])

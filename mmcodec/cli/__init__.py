@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from ..errors import MmcodecError
 from .coding import cmd_compress, cmd_decompress, cmd_demo, cmd_info, cmd_models
@@ -18,8 +18,26 @@ from .research import cmd_anchors, cmd_eval, cmd_plot, cmd_profile, cmd_report
 from .training import cmd_export, cmd_train
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other error of the CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"mmcodec: error: {message} (see {self.prog} --help)\n")
+
+
+def steps(text: str) -> int:
+    """A number of steps: an integer ≥ 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of steps") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("takes a number of steps ≥ 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mmcodec", description="Learned multimodal compression.")
+    parser = OneLineErrorParser(prog="mmcodec", description="Learned multimodal compression.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def model_options(p: argparse.ArgumentParser) -> None:
@@ -28,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
 
     def refine_option(p: argparse.ArgumentParser, what: str) -> None:
-        p.add_argument("--refine", type=int, default=0, metavar="STEPS",
+        p.add_argument("--refine", type=steps, default=0, metavar="STEPS",
                        help=f"optimise the latents of {what} for this many steps before coding "
                             "(slower encoding, fewer bits at the same quality, e.g. 100)")
 
@@ -130,7 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a usage error already printed on one line (2)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         args.run(args)
     except MmcodecError as exc:

@@ -11,11 +11,8 @@ DEMO_IMAGE = Path(__file__).resolve().parent.parent / "assets" / "astronaut.png"
 
 def cmd_compress(args: argparse.Namespace) -> None:
     from .. import api
-    from ..errors import InputError
     from ..modalities.image import IMAGE_SUFFIXES
 
-    if args.refine < 0:
-        raise InputError("--refine takes a number of steps ≥ 0")
     if args.depth:
         return _compress_rgbd(args)
     files, many = expand_inputs(args.inputs, IMAGE_SUFFIXES)

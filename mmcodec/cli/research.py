@@ -18,8 +18,6 @@ def cmd_eval(args: argparse.Namespace) -> None:
     folder = Path(args.data)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder of images")
-    if args.refine < 0:
-        raise InputError("--refine takes a number of steps ≥ 0")
     entry = find_entry(args.model, args.quality)
     result = evaluate_folder(entry, folder, device=args.device, progress=True, refine_steps=args.refine)
     result["command"] = "mmcodec eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "mmcodec eval"
