@@ -6,8 +6,11 @@
 #   MINUTES=8 bash scripts/thesis_small.sh      # at most 8 minutes of training per run and call: call
 #                                               # it again to resume; it measures once all are done
 #   TRAIN_ARGS="--steps 1 --threads 1" FRAMES=2 bash scripts/thesis_small.sh   # a smoke run
+#   LANE=depth bash scripts/thesis_small.sh &  LANE=rgb bash scripts/thesis_small.sh &
+#                                               # the depth-target and the RGB-target runs side by side
+#                                               # (one core each); a call without LANE then measures
 #
-# Runs go to runs/thesis-small-<recipe>-<λ>; exports to runs/exports/thesis-small/; results to
+# Runs go to $RUNS/thesis-small-<recipe>-<λ> (RUNS=runs); exports to $RUNS/exports/thesis-small/; results to
 # docs/results/thesis-tables.md (or $OUTPUT). The Convolutional MM-LIC-TCM of each λ starts from
 # the depth baseline of the same λ, so the baselines train first; the Attention MM-LIC-TCM's λ map
 # holds the normalised λ of its run (0.0025 → 0, 0.013 → 0.55, 0.05 → 1).
@@ -15,24 +18,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MMCODEC=${MMCODEC:-.venv/bin/mmcodec}
 PYTHON=${PYTHON:-.venv/bin/python}
-EXPORTS=runs/exports/thesis-small
+RUNS=${RUNS:-runs}
+EXPORTS=$RUNS/exports/thesis-small
 read -r -a EXTRA <<< "${TRAIN_ARGS:-}"
 [ -n "${MINUTES:-}" ] && EXTRA+=(--max-minutes "$MINUTES")
 
 declare -A PROMPT=([0.0025]=0 [0.013]=0.55 [0.05]=1)
 runs=()
 train() {   # recipe λ [more train arguments]
-  local recipe=$1 lmbda=$2 run="runs/thesis-small-$1-$2"
+  local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2"
   shift 2
   "$MMCODEC" train --config "configs/thesis-small/$recipe.yaml" --lmbda "$lmbda" --run-dir "$run" "${EXTRA[@]}" "$@"
   runs+=("$run")
 }
+LANE=${LANE:-}
+case "$LANE" in ""|depth|rgb) ;; *) echo "LANE must be depth or rgb, not '$LANE'" >&2; exit 2 ;; esac
 for lmbda in 0.0001 0.001 0.005; do
+  [ "$LANE" = rgb ] && break
   train depth-baseline "$lmbda"
   train tcm-4c-depth "$lmbda"
-  train mm-tcm-conv "$lmbda" --set "depth_baseline=runs/thesis-small-depth-baseline-$lmbda/checkpoint.safetensors"
+  train mm-tcm-conv "$lmbda" --set "depth_baseline=$RUNS/thesis-small-depth-baseline-$lmbda/checkpoint.safetensors"
 done
 for lmbda in 0.0025 0.013 0.05; do
+  [ "$LANE" = depth ] && break
   train rgb-baseline "$lmbda"
   train tcm-4c-rgb "$lmbda"
   train mm-tcm-attention "$lmbda" --set "model_config.prompt_lambda=${PROMPT[$lmbda]}"
@@ -48,6 +56,9 @@ EOF
 )
 if [ -n "$unfinished" ]; then
   echo "not finished yet (call again to resume):"; echo "$unfinished"; exit 0
+fi
+if [ -n "$LANE" ]; then
+  echo "the $LANE lane is finished; a call without LANE measures once both are"; exit 0
 fi
 weights=()
 for run in "${runs[@]}"; do
