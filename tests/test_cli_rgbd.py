@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mmcodec.cli import main
+from mmcodec.container import read_mmc
 from mmcodec.modalities.depth import read_depth
 from mmcodec.modalities.image import read_image
 
@@ -38,6 +39,12 @@ def test_joint_file_and_both_outputs(files, capsys):
     decoded = read_depth(out / "frame.depth.png").pixels
     assert np.array_equal(decoded == 0, depth == 0)
     assert read_image(out / "frame.image.png").pixels.shape == (128, 192, 3)
+    assert main(["info", str(folder / "frame.mmc")]) == 0
+    info = capsys.readouterr().out
+    mmc = read_mmc((folder / "frame.mmc").read_bytes())
+    for modality in ("image", "depth"):
+        own = sum(len(payload) for stream, payload in mmc.streams if stream.name.startswith(modality + "/"))
+        assert f"modality {modality}: " in info and f"its streams {own} bytes = {8 * own / (128 * 192):.4f} bpp" in info
 
 
 @pytest.mark.parametrize("refine", [[], ["--refine", "3"]], ids=["plain", "refined"])

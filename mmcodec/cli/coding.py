@@ -98,9 +98,11 @@ def cmd_info(args: argparse.Namespace) -> None:
     print(f"latent digest: {mmc.latent_digest}")
     for m in mmc.modalities:
         unit = f", unit {m.unit}" if m.unit else ""
-        bpp = 8 * len(data) / (m.height * m.width)
+        own = sum(len(payload) for s, payload in mmc.streams if s.modality == m.name)
+        pixels = m.height * m.width
         print(f"modality {m.name}: {m.kind} {m.width}x{m.height}x{m.channels} {m.dtype} "
-              f"({m.bit_depth}-bit{unit}), padded to {m.padded_width}x{m.padded_height}; file {bpp:.4f} bpp")
+              f"({m.bit_depth}-bit{unit}), padded to {m.padded_width}x{m.padded_height}; its streams {own} bytes = "
+              f"{8 * own / pixels:.4f} bpp (whole file {8 * len(data) / pixels:.4f} bpp)")
     for s, payload in mmc.streams:
         deps = f", needs {', '.join(s.depends_on)}" if s.depends_on else ""
         print(f"stream {s.name}: {len(payload)} bytes, latent shape {list(s.shape)}{deps}")
