@@ -12,8 +12,8 @@
 #
 # Runs go to $RUNS/thesis-small-<recipe>-<λ> (RUNS=runs); exports to $RUNS/exports/thesis-small/; results to
 # docs/results/thesis-tables.md (or $OUTPUT). The Convolutional MM-LIC-TCM of each λ starts from
-# the depth baseline of the same λ, so the baselines train first; the Attention MM-LIC-TCM's λ map
-# holds the normalised λ of its run (0.0025 → 0, 0.013 → 0.55, 0.05 → 1).
+# the depth baseline of the same λ (frozen), so it waits until that baseline has finished; the
+# Attention MM-LIC-TCM's λ map holds the normalised λ of its run (0.0025 → 0, 0.013 → 0.55, 0.05 → 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MMCODEC=${MMCODEC:-.venv/bin/mmcodec}
@@ -25,6 +25,18 @@ read -r -a EXTRA <<< "${TRAIN_ARGS:-}"
 
 declare -A PROMPT=([0.0025]=0 [0.013]=0.55 [0.05]=1)
 runs=()
+finished() {   # run folder: trained to its last step?
+  "$PYTHON" - "$1" <<'EOF'
+import json, sys
+from pathlib import Path
+run = Path(sys.argv[1])
+try:
+    done = json.loads((run / "checkpoint.json").read_text())["step"] >= json.loads((run / "config.json").read_text())["steps"]
+except (OSError, ValueError, KeyError):
+    done = False
+sys.exit(0 if done else 1)
+EOF
+}
 train() {   # recipe λ [more train arguments]
   local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2"
   shift 2
@@ -37,7 +49,12 @@ for lmbda in 0.0001 0.001 0.005; do
   [ "$LANE" = rgb ] && break
   train depth-baseline "$lmbda"
   train tcm-4c-depth "$lmbda"
-  train mm-tcm-conv "$lmbda" --set "depth_baseline=$RUNS/thesis-small-depth-baseline-$lmbda/checkpoint.safetensors"
+  baseline="$RUNS/thesis-small-depth-baseline-$lmbda"
+  if finished "$baseline"; then   # its depth path is the finished baseline, frozen
+    train mm-tcm-conv "$lmbda" --set "depth_baseline=$baseline/checkpoint.safetensors"
+  else
+    echo "mm-tcm-conv $lmbda waits for its depth baseline to finish"; runs+=("$RUNS/thesis-small-mm-tcm-conv-$lmbda")
+  fi
 done
 for lmbda in 0.0025 0.013 0.05; do
   [ "$LANE" = depth ] && break
@@ -46,16 +63,10 @@ for lmbda in 0.0025 0.013 0.05; do
   train mm-tcm-attention "$lmbda" --set "model_config.prompt_lambda=${PROMPT[$lmbda]}"
 done
 
-unfinished=$("$PYTHON" - "${runs[@]}" <<'EOF'
-import json, sys
-from pathlib import Path
-for run in map(Path, sys.argv[1:]):
-    if json.loads((run / "checkpoint.json").read_text())["step"] < json.loads((run / "config.json").read_text())["steps"]:
-        print(run)
-EOF
-)
-if [ -n "$unfinished" ]; then
-  echo "not finished yet (call again to resume):"; echo "$unfinished"; exit 0
+unfinished=()
+for run in "${runs[@]}"; do finished "$run" || unfinished+=("$run"); done
+if [ ${#unfinished[@]} -gt 0 ]; then
+  echo "not finished yet (call again to resume):"; printf '%s\n' "${unfinished[@]}"; exit 0
 fi
 if [ -n "$LANE" ]; then
   echo "the $LANE lane is finished; a call without LANE measures once both are"; exit 0
