@@ -13,11 +13,11 @@ t = c + 3·r are decoded together, with the estimates as they stand after wavefr
 W + 3·(H − 1) vectorised steps instead of H·W sequential ones. The encoder knows the whole
 image, so it computes the estimates of many wavefronts at once (counts of the same context in
 earlier wavefronts), a chunk of about a quarter-million pixels at a time so that its memory stays
-bounded (a peak of 80 MB for a 19.7-megapixel mask).
+bounded (a peak of 84 MB for a 19.7-megapixel mask).
 
 On the hole masks of the held-out RGB-D frames (7-Scenes, ICL-NUIM, TUM, SUN RGB-D) this takes
 27.5% fewer bytes than a 1-bit lossless JPEG XL codestream at effort 7 and 15.6% fewer than at
-effort 9; it encodes a 640×480 mask in 0.04 s (libjxl 0.07 s) and decodes it in 0.05 s (libjxl
+effort 9; it encodes a 640×480 mask in 0.05 s (libjxl 0.07 s) and decodes it in 0.05 s (libjxl
 0.01 s) (``docs/benchmarks/hole_mask.md``).
 """
 from __future__ import annotations
