@@ -71,12 +71,13 @@ def large_mask(valid: np.ndarray, tiles: int = 8) -> dict:
 
 def main() -> None:
     frames = rgbd_test_frames(datasets_dir() / "rgbd")
-    rows = []
+    rows, first_with_holes = [], None
     for pair in frames:
         valid = read_depth(pair.depth, pair.unit).valid
         if valid.all():
             rows.append({"sequence": pair.sequence, "frame": pair.name, "pixels": valid.size, "holes": 0})
             continue
+        first_with_holes = valid if first_with_holes is None else first_with_holes
         row = {"sequence": pair.sequence, "frame": pair.name, "pixels": valid.size, "holes": int((~valid).sum())}
         for coder in CODERS:
             row[f"{coder}_bytes"], row[f"{coder}_encode_s"], row[f"{coder}_decode_s"] = code(coder, valid)
@@ -103,8 +104,7 @@ def main() -> None:
                      + f" | {100 * (size['context'] / size['jpegxl-e7'] - 1):+.1f}% | " + " | ".join(times) + " |")
     table += ["", "Bytes are totals over the frames with holes (a map without holes costs an empty stream with "
               "every coder); times are means per frame with holes, one process."]
-    large = large_mask(next(read_depth(p.depth, p.unit).valid for p in frames
-                            if not read_depth(p.depth, p.unit).valid.all()))
+    large = large_mask(first_with_holes)
     table += ["", f"One large mask (the first above, tiled 8 × 8: {large['height']} × {large['width']}), context "
               f"coder: {large['bytes']:,} bytes, encode {large['encode_s']:.2f} s with a peak of "
               f"{large['encode_peak_mb']:.0f} MB of numpy memory, decode {large['decode_s']:.2f} s with a peak of "
