@@ -12,7 +12,7 @@ Thesis ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 4: one table pe
 LIC-TCM depth target, 13 Convolutional MM-LIC-TCM), one row per λ: mean PSNR, MS-SSIM dB (RGB)
 or comprehensive similarity dB (depth, eq. 24) and bpp, here with the depth errors in mm, the
 flying pixels and the coding times beside them. Each weights file is put in its table by its
-architecture and target (:func:`mmcodec.evaluate.thesis_evaluate.thesis_table_of`); frames and
+architecture and target (:func:`mmcodec.thesis_api.thesis_table_of`); frames and
 files as :mod:`mmcodec.evaluate.thesis_evaluate`. Tables 14–15 (complexity) are
 ``benchmarks/complexity.py``'s.
 """
@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
 from mmcodec.evaluate.rgbd_evaluate import rgbd_test_frames  # noqa: E402
-from mmcodec.evaluate.thesis_evaluate import THESIS_TABLES, ThesisTable, evaluate_thesis_model  # noqa: E402
+from mmcodec.evaluate.thesis_evaluate import evaluate_thesis_model  # noqa: E402
+from mmcodec.thesis_api import THESIS_TABLES, ThesisTable  # noqa: E402
 from mmcodec.zoo import read_entry  # noqa: E402
 
 OUT = ROOT / "docs" / "results" / "thesis-tables"

@@ -73,6 +73,13 @@ def compress(source: str | Path | np.ndarray | Image, model: str | None = None, 
     """
     image = _as_image(source, bit_depth)
     entry = find_entry(model, quality)
+    from .thesis_api import needs_thesis_files, thesis_table_of
+    if needs_thesis_files(entry):
+        table = thesis_table_of(entry)
+        if table.context == "none":
+            raise ModelError(f"'{entry.model_id}' codes depth maps, not images (compress depth with --modality depth)")
+        raise ModelError(f"'{entry.model_id}' codes the {table.target} of an RGB-D pair from both: give the colour "
+                         "image and the depth map (--depth)")
     if entry.modality != "image":
         raise ModelError(f"'{entry.model_id}' codes {entry.modality} maps, not images "
                          "(compress depth with --modality depth, or an RGB-D pair with --depth)")
@@ -112,6 +119,9 @@ def decompress(data: bytes, device: str = "cpu", model: str | None = None) -> di
     not shipped); its digest must still match the one recorded in the file.
     """
     mmc = read_mmc(data)
+    if mmc.codec_params.get("kind") == "thesis":
+        from .thesis_api import decompress_thesis_file
+        return decompress_thesis_file(mmc, device, model)
     if mmc.codec_params.get("kind") in ("depth", "rgbd"):
         from .depth_api import decompress_depth_file
         return decompress_depth_file(mmc, device, model)
@@ -120,7 +130,13 @@ def decompress(data: bytes, device: str = "cpu", model: str | None = None) -> di
 
 def checked_entry(mmc: MmcFile, model: str | None = None) -> ZooEntry:
     """The zoo entry a file needs, refusing weights whose digest differs from the file's."""
-    entry = find_entry(model or mmc.model_id)
+    try:
+        entry = find_entry(model or mmc.model_id)
+    except ModelError:
+        if model is not None:
+            raise
+        raise ModelError(f"file needs model '{mmc.model_id}', which is not shipped: give its weights with "
+                         "--model PATH.safetensors") from None
     if entry.model_id != mmc.model_id and model is None:
         raise ModelError(f"file needs model '{mmc.model_id}', which is not installed")
     if entry.digest != mmc.weights_digest:

@@ -36,7 +36,8 @@ DEFAULT_DEPTH_ARCHITECTURE = "depth-mean-scale"
 DEFAULT_RGBD_ARCHITECTURE = "rgb-conditional-depth"
 
 
-def _as_depth(source: str | Path | np.ndarray | DepthMap, unit: str) -> DepthMap:
+def as_depth(source: str | Path | np.ndarray | DepthMap, unit: str) -> DepthMap:
+    """A depth map from a path, an H×W uint16 array in ``unit``, or a :class:`DepthMap`."""
     if isinstance(source, DepthMap):
         return source
     if isinstance(source, (str, Path)):
@@ -44,7 +45,8 @@ def _as_depth(source: str | Path | np.ndarray | DepthMap, unit: str) -> DepthMap
     return validate_depth(np.asarray(source), unit)
 
 
-def _as_colour(source: str | Path | np.ndarray | Image) -> Image:
+def as_colour(source: str | Path | np.ndarray | Image) -> Image:
+    """The 8-bit RGB image of an RGB-D pair from a path, an array or an :class:`Image`."""
     if isinstance(source, Image):
         image = source
     elif isinstance(source, (str, Path)):
@@ -64,6 +66,16 @@ def _depth_codec(model: str | None, conditioned: bool, quality: int | None, devi
         need = "an RGB-conditioned" if conditioned else "a depth-only"
         raise ModelError(f"'{entry.model_id}' is not {need} depth model")
     return entry, codec
+
+
+def _thesis_entry(model: str | None, quality: int | None) -> ZooEntry | None:
+    """The entry of ``model`` if it is one of the RGB-D thesis's codecs (:mod:`mmcodec.thesis_api`)."""
+    from .thesis_api import needs_thesis_files
+
+    if model is None:
+        return None
+    entry = find_entry(model, quality)
+    return entry if needs_thesis_files(entry) else None
 
 
 def _depth_input(depth: DepthMap) -> tuple[torch.Tensor, np.ndarray]:
@@ -104,7 +116,12 @@ def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", 
     """A depth map (path or H×W uint16 array in ``unit``) alone → .mmc bytes. ``refine_steps`` > 0
     optimises the latents for the model's R + λ·D over the valid pixels first (holes travel
     exactly in their own stream, so their error does not count): :mod:`mmcodec.codecs.refinement`."""
-    depth = _as_depth(depth, unit)
+    depth = as_depth(depth, unit)
+    thesis = _thesis_entry(model, quality)
+    if thesis is not None:   # one of the thesis's codecs: depth baseline, or an error naming its inputs
+        from .api import get_codec
+        from .thesis_api import encode_thesis
+        return encode_thesis(thesis, get_codec(thesis, device), None, depth, device, refine_steps)
     entry, codec = _depth_codec(model, False, quality, device)
     info, streams, digest = _code_depth(entry, codec, depth, None, device, refine_steps)
     params = {"architecture": entry.architecture, "kind": "depth", "depth_latent_digest": digest}
@@ -119,7 +136,13 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
     :func:`compress_depth`; the colour is coded as its model codes it (as the colour-only file)."""
     from . import api
 
-    image, depth = _as_colour(color), _as_depth(depth, unit)
+    image, depth = as_colour(color), as_depth(depth, unit)
+    thesis = _thesis_entry(model, quality)
+    if thesis is not None:   # one of the thesis's codecs: the file holds its target alone
+        from .thesis_api import encode_thesis, thesis_table_of
+        if thesis_table_of(thesis).context == "none":
+            raise ModelError(f"'{thesis.model_id}' codes the depth alone (compress it with --modality depth)")
+        return encode_thesis(thesis, api.get_codec(thesis, device), image, depth, device, refine_steps)
     entry, codec = _depth_codec(model, True, quality, device)
     if not entry.context_model:
         raise ModelError(f"'{entry.model_id}' does not name the RGB model it was trained with")

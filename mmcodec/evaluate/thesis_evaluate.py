@@ -2,14 +2,10 @@
 
 Thesis ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 4 (Tables 8–13): per architecture
 and λ, the mean PSNR, MS-SSIM in dB (RGB target) or comprehensive similarity in dB (depth target,
-eq. 24) and bit rate on the evaluation frames. Each architecture takes the input its training run
-took (:func:`mmcodec.train.rgbd_data.frame_tensor`: target channels first, then the context) and
-reconstructs the target alone; its decoder needs the streams only (all fusion is encoder-side).
-
-Every frame becomes one real .mmc file: the codec's entropy-coded streams (and, for a depth target,
-the lossless hole mask of :mod:`mmcodec.modalities.hole_mask`, as a depth file of
-:mod:`mmcodec.depth_api` carries it, so that holes come back exactly), written by
-:func:`mmcodec.container.write_mmc`, read back and decoded; bpp is the file's size. Depth quality
+eq. 24) and bit rate on the evaluation frames. Every frame becomes one real .mmc file
+of :mod:`mmcodec.thesis_api` (the target's entropy-coded streams, and for a depth target the
+lossless hole mask), as ``mmcodec compress COLOR --depth DEPTH --model M`` writes it, and is read
+back and decoded from the file alone; bpp is the file's size. Depth quality
 is over valid pixels only (:func:`mmcodec.evaluate.depth_metrics.depth_metrics`, PSNR peak 65535
 as the thesis), colour quality over the whole 8-bit image. The frames are those of
 :func:`mmcodec.evaluate.rgbd_evaluate.rgbd_test_frames`; the ``samples`` pairs are measured but
@@ -18,97 +14,37 @@ left out of the means, as there.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ..api import coded_latents, coded_streams, to_pixels
 from ..codecs import LearnedCodec
-from ..container import MmcFile, ModalityInfo, StreamInfo, read_mmc, write_mmc
-from ..depth_api import depth_pixels
-from ..errors import DecodeMismatchError, ModelError
+from ..container import read_mmc
+from ..errors import ModelError
 from ..modalities.depth import read_depth, to_millimetres
-from ..modalities.hole_mask import decode_hole_mask, encode_hole_mask
 from ..modalities.image import read_image
 from ..modalities.rgbd_pairs import RgbdPair
-from ..train.rgbd_data import frame_tensor
+from ..thesis_api import ThesisTable, decode_thesis, encode_thesis, thesis_table_of
 from ..zoo import ZooEntry, load_model
 from .depth_metrics import depth_metrics
 from .metrics import ms_ssim, ms_ssim_db, psnr
 
-
-@dataclass(frozen=True)
-class ThesisTable:
-    """One of the thesis's result tables: which architecture, coding which target from what."""
-
-    number: int
-    title: str
-    architecture: str
-    target: str        # "rgb" | "depth": what the decoder reconstructs
-    context: str       # what else the encoder sees: "none" | "rgb" | "depth"
-
-
-THESIS_TABLES = (
-    ThesisTable(8, "Baseline - RGB", "tcm", "rgb", "none"),
-    ThesisTable(9, "Fusion - 4C LIC-TCM (RGB target)", "tcm-4c", "rgb", "depth"),
-    ThesisTable(10, "Fusion - Attention MM-LIC-TCM", "mm-tcm-attention", "rgb", "depth"),
-    ThesisTable(11, "Baseline - Depth", "tcm", "depth", "none"),
-    ThesisTable(12, "Fusion - 4C LIC-TCM (Depth target)", "tcm-4c", "depth", "rgb"),
-    ThesisTable(13, "Fusion - Convolutional MM-LIC-TCM", "mm-tcm-conv", "depth", "rgb"),
-)
 RGB_METRICS = ("psnr", "ms_ssim_db")
 DEPTH_METRICS = ("psnr", "comprehensive_similarity_db", "rmse_mm", "mae_mm", "flying_pixels_percent")
 
 
-def thesis_table_of(entry: ZooEntry) -> ThesisTable:
-    """The table an exported model belongs to (by architecture and target); ModelError otherwise."""
-    target = entry.config.get("target")
-    if entry.architecture == "tcm":
-        target = "depth" if entry.config.get("in_channels") == 1 else "rgb"
-    for table in THESIS_TABLES:
-        if table.architecture == entry.architecture and (target is None or table.target == target):
-            return table
-    raise ModelError(f"'{entry.model_id}' ({entry.architecture}) is not one of the RGB-D thesis's architectures "
-                     f"({', '.join(sorted({t.architecture for t in THESIS_TABLES}))})")
-
-
-def _target_info(table: ThesisTable, pair: RgbdPair, height: int, width: int, padded: torch.Tensor) -> ModalityInfo:
-    padding = (int(padded.shape[-2]), int(padded.shape[-1]))
-    if table.target == "rgb":
-        return ModalityInfo("image", "image", height, width, 3, "uint8", 8, None, *padding)
-    return ModalityInfo("depth", "depth", height, width, 1, "uint16", 16, pair.unit, *padding)
-
-
-def encode_frame(entry: ZooEntry, codec: LearnedCodec, table: ThesisTable, pair: RgbdPair) -> bytes:
-    """One frame → .mmc bytes: the target coded by ``codec`` from the target and its context."""
-    frame = torch.from_numpy(frame_tensor(pair, table.target, table.context))[None]
-    height, width = frame.shape[-2:]
-    padded = codec.pad(frame)
-    with torch.no_grad():
-        coded = codec.compress(padded)
-    info = _target_info(table, pair, height, width, padded)
-    streams = coded_streams(coded, info.name)
-    if table.target == "depth":
-        valid = read_depth(pair.depth, pair.unit).valid
-        streams.append((StreamInfo("depth/holes", "depth"), encode_hole_mask(valid)))
-    params = {"architecture": entry.architecture, "thesis_table": table.number}
-    return write_mmc(MmcFile(entry.model_id, 1, entry.digest, [info], streams, coded.digest, params))
+def encode_frame(entry: ZooEntry, codec: LearnedCodec, pair: RgbdPair) -> bytes:
+    """One frame → .mmc bytes (:func:`mmcodec.thesis_api.encode_thesis`, from the pair's files)."""
+    table = thesis_table_of(entry)
+    uses = {table.target, table.context}
+    color = read_image(pair.color, channels=3) if "rgb" in uses else None
+    depth = read_depth(pair.depth, pair.unit) if "depth" in uses else None
+    return encode_thesis(entry, codec, color, depth)
 
 
 def decode_frame(codec: LearnedCodec, data: bytes) -> np.ndarray:
     """.mmc bytes of :func:`encode_frame` → the decoded target: H×W×3 uint8 or H×W uint16 depth."""
-    mmc = read_mmc(data)
-    info = mmc.modalities[0]
-    holes = [b for s, b in mmc.streams if s.name == f"{info.name}/holes"]
-    coded = coded_latents([(s, b) for s, b in mmc.streams if s.name != f"{info.name}/holes"], info.name)
-    with torch.no_grad():
-        x_hat, digest = codec.decompress(coded)
-    if digest != mmc.latent_digest:
-        raise DecodeMismatchError("decoded latents differ from the encoder's (digest mismatch)")
-    if info.kind == "depth":
-        return depth_pixels(x_hat, info, decode_hole_mask(holes[0], info.height, info.width) if holes else None)
-    return to_pixels(x_hat, info)
+    (decoded,) = decode_thesis(codec, read_mmc(data)).values()
+    return decoded
 
 
 def _frame_quality(table: ThesisTable, pair: RgbdPair, decoded: np.ndarray) -> dict:
@@ -134,7 +70,7 @@ def evaluate_thesis_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean:
     rows = []
     for pair in frames:
         start = time.perf_counter()
-        data = encode_frame(entry, codec, table, pair)
+        data = encode_frame(entry, codec, pair)
         encoding = time.perf_counter() - start
         start = time.perf_counter()
         decoded = decode_frame(codec, data)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from ..modalities.depth import coding_plane, read_depth
+from ..modalities.depth import DepthMap, coding_plane, read_depth
 from ..modalities.image import read_image, validate_pixels, write_image
 from ..modalities.rgbd_pairs import RgbdPair
 
@@ -29,8 +29,14 @@ TARGETS = ("depth", "rgb")
 CONTEXTS = ("none", "rgb", "decoded-rgb", "depth")
 
 
-def _depth_plane(pair: RgbdPair) -> np.ndarray:
-    return coding_plane(read_depth(pair.depth, pair.unit))[None]
+def rgb_plane(pixels: np.ndarray) -> np.ndarray:
+    """8-bit H×W×3 colour → (3, H, W) float32 in [0, 1]."""
+    return pixels.transpose(2, 0, 1).astype(np.float32) / 255.0
+
+
+def depth_plane(depth: DepthMap) -> np.ndarray:
+    """A depth map → (1, H, W) float32: millimetres / 65535, holes filled."""
+    return coding_plane(depth)[None]
 
 
 def _decoded_rgb(pair: RgbdPair, context_model: str, cache_dir: Path | None) -> np.ndarray:
@@ -54,14 +60,14 @@ def frame_tensor(pair: RgbdPair, target: str, context: str, context_model: str |
     planes: list[np.ndarray] = []
     for part in (target, context):
         if part == "depth":
-            planes.append(_depth_plane(pair))
+            planes.append(depth_plane(read_depth(pair.depth, pair.unit)))
         elif part == "rgb":
-            planes.append(read_image(pair.color, channels=3).pixels.transpose(2, 0, 1).astype(np.float32) / 255.0)
+            planes.append(rgb_plane(read_image(pair.color, channels=3).pixels))
         elif part == "decoded-rgb":
             if not context_model:
                 raise InputError("context 'decoded-rgb' needs a context_model (a shipped RGB model id)")
             pixels = _decoded_rgb(pair, context_model, cache_dir)
-            planes.append(pixels.transpose(2, 0, 1).astype(np.float32) / 255.0)
+            planes.append(rgb_plane(pixels))
     shapes = {p.shape[1:] for p in planes}
     if len(shapes) != 1:
         raise InputError(f"{pair.color.name} and {pair.depth.name} differ in size: {sorted(shapes)}")

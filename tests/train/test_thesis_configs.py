@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from mmcodec.codecs import TCMCodec
-from mmcodec.evaluate.thesis_evaluate import thesis_table_of
+from mmcodec.thesis_api import thesis_table_of
 from mmcodec.train import distributed
 from mmcodec.train.config import load_config
 from mmcodec.train.trainer import train_process
