@@ -10,13 +10,14 @@ import torch
 from mmcodec import decompress
 from mmcodec.cli import main
 from mmcodec.codecs import create
+from mmcodec.codecs.refinement import refine_latents
 from mmcodec.codecs.tcm import TCMCodec
 from mmcodec.container import read_mmc, write_mmc
 from mmcodec.errors import MmcodecError, ModelError
-from mmcodec.modalities.depth import read_depth
-from mmcodec.modalities.image import read_image
-from mmcodec.thesis_api import THESIS_TABLES, compress_thesis, needs_thesis_files, thesis_table_of
-from mmcodec.zoo import export_model, read_entry
+from mmcodec.modalities.depth import DepthMap, read_depth
+from mmcodec.modalities.image import Image, read_image
+from mmcodec.thesis_api import THESIS_TABLES, compress_thesis, needs_thesis_files, thesis_input, thesis_table_of
+from mmcodec.zoo import export_model, load_model, read_entry
 
 from .depth_models import FRAME
 
@@ -110,9 +111,8 @@ def test_command_line_round_trip_of_a_fused_depth_file(models, frame, tmp_path, 
     (["{d}", "--modality", "depth", "--model", "{m9}"], "needs the colour image too"),
     (["{c}", "--depth", "{d}", "--model", "{m11}"], "codes the depth alone"),
     (["{c}", "--depth", "{d}", "--model", "{m11}", "--refine", "2"], "codes the depth alone"),
-    (["{c}", "--depth", "{d}", "--model", "{m13}", "--refine", "2"], "does not support latent refinement"),
 ], ids=["rgb-target-without-depth", "depth-without-colour", "rgb-target-from-depth-alone", "baseline-given-colour",
-        "baseline-given-colour-refined", "refine"])
+        "baseline-given-colour-refined"])
 def test_mistakes_are_one_line_errors_and_write_nothing(models, frame, tmp_path, capsys, arguments, message) -> None:
     color, depth_file, _, _ = frame
     names = {"c": color, "d": depth_file, **{f"m{n}": p for n, p in models.items()}}
@@ -121,6 +121,25 @@ def test_mistakes_are_one_line_errors_and_write_nothing(models, frame, tmp_path,
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
     assert not output.exists()
+
+
+@pytest.mark.parametrize("number", [10, 13])
+def test_refined_files_decode_with_the_same_decoder(models, frame, number) -> None:
+    _, _, color, depth = frame
+    model = str(models[number])
+    refined = compress_thesis(model, color=color, depth=depth, refine_steps=10)
+    decoded = decompress(refined, model=model)
+    if number == 13:
+        np.testing.assert_array_equal(decoded["depth"] == 0, depth == 0)     # holes still exact
+
+
+def test_refinement_lowers_a_fused_models_objective(models, frame) -> None:
+    _, _, color, depth = frame
+    entry = read_entry(models[10])
+    codec = load_model(entry)
+    x = codec.pad(torch.from_numpy(thesis_input(thesis_table_of(entry), Image(color, 8), DepthMap(depth)))[None])
+    result = refine_latents(codec, x, HEIGHT, WIDTH, entry.lmbda, entry.metric, 10)
+    assert result.final_loss < result.initial_loss
 
 
 def test_corrupt_and_inconsistent_files_fail_cleanly(models, frame) -> None:

@@ -36,7 +36,7 @@ from ..entropy.channel_context import ChannelContextEntropyModel, ScaleFromIndex
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
 from ..layers.native import native_kernels
-from .base import CodedLatents, LearnedCodec, latent_digest
+from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
 
 
@@ -47,7 +47,13 @@ class ChannelConditionalCodec(LearnedCodec):
     (factorized prior of z, ``z_channels`` channels) and ``y_model``
     (:class:`~mmcodec.entropy.channel_context.ChannelContextEntropyModel`), and set ``m``.
     ``hyper_downsampling`` is the stride of h_a (z is at 1/(16·that) of the image).
+
+    Refinable (:mod:`.refinement`): the latents are y and z; :meth:`relaxed_forward` rounds ẑ
+    around the medians and each slice of y around its own μ, which depends on the (relaxed)
+    slices before it, so the refinement's gradient reaches every slice through its successors.
     """
+
+    refinable = True   # initial_latents / relaxed_forward / compress_latents
 
     hyper_downsampling = 4
     z_channels: int
@@ -82,10 +88,23 @@ class ChannelConditionalCodec(LearnedCodec):
         y_hat, y_likelihoods = self.y_model(y, latent_means, latent_scales)
         return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 
+    def initial_latents(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        y = self.analysis(x)
+        return {"y": y, "z": self.h_a(y)}
+
+    def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding, side: object = None) -> dict:
+        z_hat = rounding(latents["z"], self.z_model.medians.detach().view(1, -1, 1, 1))
+        latent_means, latent_scales = self._hyper(z_hat)
+        y_hat, y_likelihoods = self.y_model.relaxed(latents["y"], latent_means, latent_scales, rounding)
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods, "z": self.z_model.likelihood(z_hat)}}
+
     @torch.no_grad()
     def compress(self, x: torch.Tensor) -> CodedLatents:
-        y = self.analysis(x)
-        z = self.h_a(y)
+        return self.compress_latents(self.initial_latents(x))
+
+    @torch.no_grad()
+    def compress_latents(self, latents: dict[str, torch.Tensor], side: object = None) -> CodedLatents:
+        y, z = latents["y"], latents["z"]
         z_data, z_hat = self.z_model.compress(z.cpu())
         latent_means, latent_scales = self._coding_hyper(z_hat.to(y.device))
         y_streams, _, residuals = self.y_model.compress(y, latent_means, latent_scales)

@@ -23,7 +23,9 @@ D is the model's training distortion (:func:`mmcodec.train.losses.rate_distortio
 change for depth maps: hole pixels add no error (``valid``), since the holes travel exactly in their
 own stream and the decoder overwrites whatever the codec put there, so the refined latents need
 not spend bits on the hole-filled values. A conditioned codec's side information (the features of
-the decoded colour for ``rgb-conditional-depth``) is computed once and held fixed.
+the decoded colour for ``rgb-conditional-depth``) is computed once and held fixed. For the
+channel-conditional codecs (ms2020, LIC-TCM and the RGB-D thesis's fusion models) each slice of
+y is rounded around its own μ, which the relaxed slices before it predict.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from ..errors import InputError, ModelError
 from ..train.losses import rate_distortion_loss
 from .base import CodedLatents, LearnedCodec, Rounding
 
+REFINABLE_METRICS = ("mse", "ms-ssim", "comprehensive-similarity")   # the training distortions
 MAX_REFINE_PIXELS = 1 << 22     # the optimisation keeps every activation for the backward pass
 TAU_START, TAU_END = 0.5, 0.05
 _EPS = 1e-4
@@ -106,8 +109,8 @@ def refine_latents(codec: LearnedCodec, padded: torch.Tensor, height: int, width
         raise ModelError(f"the '{codec.name}' architecture does not support latent refinement")
     if steps < 1:
         raise InputError("refinement needs at least one step")
-    if lmbda <= 0 or metric not in ("mse", "ms-ssim"):
-        raise ModelError(f"refinement needs the model's λ and an MSE or MS-SSIM objective "
+    if lmbda <= 0 or metric not in REFINABLE_METRICS:
+        raise ModelError(f"refinement needs the model's λ and an MSE, MS-SSIM or comprehensive-similarity objective "
                          f"(the model has λ={lmbda}, metric {metric})")
     if padded.shape[-2] * padded.shape[-1] > MAX_REFINE_PIXELS:
         raise InputError(f"refinement is limited to {MAX_REFINE_PIXELS} pixels "

@@ -147,6 +147,20 @@ class ChannelContextEntropyModel(nn.Module):
                 decoded.append(self.residual_prediction(index, mean_support, y_hat_slice))
         return torch.cat(decoded, dim=1), torch.cat(likelihoods, dim=1)
 
+    def relaxed(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor,
+                rounding: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(ŷ for the synthesis, likelihoods of ŷ) with every slice rounded by ``rounding``
+        around its μ: exact rounding gives what the decoder gets; a differentiable stand-in lets
+        the encoder refine y (:mod:`mmcodec.codecs.refinement`)."""
+        shape = tuple(y.shape[-2:])
+        decoded, likelihoods = [], []
+        for index, y_slice in enumerate(y.chunk(self.num_slices, dim=1)):
+            mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
+            y_hat_slice = rounding(y_slice, mu)
+            likelihoods.append(self.gaussian_conditional.likelihood(y_hat_slice, scale, mu))
+            decoded.append(self.residual_prediction(index, mean_support, y_hat_slice))
+        return torch.cat(decoded, dim=1), torch.cat(likelihoods, dim=1)
+
     # ---- coding -----------------------------------------------------------------------------------
     @torch.no_grad()
     def compress(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor

@@ -11,7 +11,7 @@ from PIL import Image as PILImage
 
 import mmcodec
 from mmcodec import api
-from mmcodec.codecs import architecture_class, architectures, create, refinement
+from mmcodec.codecs import architecture_class, architectures, refinement
 from mmcodec.codecs.refinement import annealed_rounding, exact_rounding, rate_distortion, refine_latents
 from mmcodec.errors import InputError, ModelError
 from mmcodec.zoo import find_entry
@@ -22,8 +22,9 @@ ASTRONAUT = Path(__file__).resolve().parents[2] / "mmcodec" / "assets" / "astron
 REFINABLE = sorted(n for n in architectures() if architecture_class(n).refinable)
 
 
-def test_the_literature_and_depth_codecs_are_refinable() -> None:
-    assert {"factorized", "hyperprior", "mean-scale", "depth-mean-scale", "rgb-conditional-depth"} <= set(REFINABLE)
+def test_every_shipped_architecture_is_refinable() -> None:
+    assert {"factorized", "hyperprior", "mean-scale", "ms2020", "tcm", "depth-mean-scale", "rgb-conditional-depth",
+            "tcm-4c", "mm-tcm-conv", "mm-tcm-attention"} <= set(REFINABLE)
 
 
 @pytest.mark.parametrize("name", REFINABLE)
@@ -141,7 +142,10 @@ def test_refusals(default_codec_and_crop, monkeypatch) -> None:
     monkeypatch.setattr(refinement, "MAX_REFINE_PIXELS", 64 * 64)
     with pytest.raises(InputError, match="limited to 4096 pixels"):
         refine_latents(codec, padded, 128, 192, entry.lmbda, entry.metric, steps=5)
-    tcm = create("tcm", **architecture_class("tcm").test_config)
-    assert not tcm.refinable
+    class WithoutRefinement(type(codec)):     # a user's codec that does not split its coding
+        refinable = False
+    other = WithoutRefinement(**codec.config())
     with pytest.raises(ModelError, match="does not support latent refinement"):
-        refine_latents(tcm, padded, 128, 192, entry.lmbda, entry.metric, steps=5)
+        refine_latents(other, padded, 128, 192, entry.lmbda, entry.metric, steps=5)
+    with pytest.raises(ModelError, match="objective"):
+        refine_latents(codec, padded, 128, 192, entry.lmbda, "l1", steps=5)
