@@ -10,7 +10,8 @@
 #                                               # the depth-target and the RGB-target runs side by side
 #                                               # (one core each); a call without LANE then measures
 #
-# Runs go to $RUNS/thesis-small-<recipe>-<λ> (RUNS=runs); exports to $RUNS/exports/thesis-small/; results to
+# Runs go to $RUNS/thesis-small-<recipe>-<λ> (RUNS=runs); exports (z's prior fitted to 256 training crops
+# after training: mmcodec/train/prior_fit.py) to $RUNS/exports/thesis-small/; results to
 # docs/results/thesis-tables.md (or $OUTPUT). The Convolutional MM-LIC-TCM of each λ starts from
 # the depth baseline of the same λ (frozen), so it waits until that baseline has finished; the
 # Attention MM-LIC-TCM's λ map holds the normalised λ of its run (0.0025 → 0, 0.013 → 0.55, 0.05 → 1).
@@ -74,7 +75,7 @@ fi
 weights=()
 for run in "${runs[@]}"; do
   name=$(basename "$run")
-  "$MMCODEC" export "$run" --model-id "$name" --quality 1 --output "$EXPORTS"
+  "$MMCODEC" export "$run" --model-id "$name" --quality 1 --output "$EXPORTS" --fit-prior 256
   weights+=("$EXPORTS/$name.safetensors")
 done
 "$PYTHON" benchmarks/thesis_tables.py "${weights[@]}" ${FRAMES:+--frames "$FRAMES"} ${OUTPUT:+--output "$OUTPUT"}

@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kodak", help="Kodak folder: measure the exported model and write its card")
     p.add_argument("--rgbd", help="RGB-D datasets folder (../shared/datasets/rgbd): measure an exported depth "
                                   "model on its held-out frames and write its card")
+    p.add_argument("--fit-prior", type=steps, default=0, metavar="CROPS",
+                   help="first fit the factorized priors (z's, or y's of the factorized codec) to the symbols of "
+                        "this many random training crops of the run, transforms unchanged (e.g. 256)")
     p.add_argument("-o", "--output", help="weights folder (default: the package's zoo)")
     p.set_defaults(run=cmd_export)
 

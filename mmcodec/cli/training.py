@@ -30,8 +30,12 @@ def cmd_export(args: argparse.Namespace) -> None:
     if not (run / "checkpoint.safetensors").is_file():
         raise ModelError(f"{run}: no checkpoint.safetensors (not a training run folder)")
     weights_dir = Path(args.output) if args.output else WEIGHTS_DIR
-    entry = export_run(run, args.model_id, args.quality, weights_dir)
+    entry = export_run(run, args.model_id, args.quality, weights_dir, fit_crops=args.fit_prior)
     print(f"weights: {entry.path} (digest {entry.digest})")
+    for name, fit in (entry.prior_fit or {}).items():
+        if name != "crops":
+            print(f"prior of {name} fitted on {entry.prior_fit['crops']} training crops: "
+                  f"{fit['bits_before']:.4f} -> {fit['bits_after']:.4f} bits per element")
     if args.kodak:
         import json
 

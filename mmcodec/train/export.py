@@ -7,40 +7,71 @@ from pathlib import Path
 
 import torch
 
-from ..codecs import LearnedCodec, create
+from ..codecs import create
+from ..entropy.factorized import FactorizedEntropyModel
 from ..zoo import CARDS_DIR, WEIGHTS_DIR, ZooEntry, export_model
 from .checkpoint import load_checkpoint
+from .config import TrainConfig
 
 
-def settle_quantiles(codec: LearnedCodec, max_steps: int = 20_000, tolerance: float = 0.05) -> float:
-    """Fit the factorized priors' quantiles to their current densities (aux loss → 0).
+def settle_quantiles(module: torch.nn.Module, max_steps: int = 20_000, tolerance: float = 0.05) -> float:
+    """Fit the quantiles of the factorized priors in ``module`` (a codec, or one prior) to their
+    current densities (aux loss → 0).
 
     Training moves the quantiles slowly (they chase a moving density); before the tables are
     built, a few thousand cheap steps on the quantiles alone make the table ranges exact.
     Returns the final aux loss.
     """
-    quantiles = [m.quantiles for m in codec.factorized_models()]
-    optimizer = torch.optim.Adam(quantiles, lr=0.05)
+    priors = [m for m in module.modules() if isinstance(m, FactorizedEntropyModel)]
+    if not priors:
+        return 0.0
+
+    def aux_loss() -> torch.Tensor:
+        return torch.stack([prior.aux_loss() for prior in priors]).sum()
+
+    optimizer = torch.optim.Adam([prior.quantiles for prior in priors], lr=0.05)
     for step in range(max_steps):
-        loss = codec.aux_loss()
+        loss = aux_loss()
         if loss.item() < tolerance:
             break
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return float(codec.aux_loss().detach())
+    return float(aux_loss().detach())
 
 
 def export_run(run_dir: Path, model_id: str, quality: int, weights_dir: Path = WEIGHTS_DIR,
-               checkpoint: Path | None = None) -> ZooEntry:
-    """The run's latest checkpoint (or ``checkpoint``, e.g. one of its snapshots) as a zoo entry."""
+               checkpoint: Path | None = None, fit_crops: int = 0) -> ZooEntry:
+    """The run's latest checkpoint (or ``checkpoint``, e.g. one of its snapshots) as a zoo entry.
+
+    ``fit_crops`` > 0 fits the factorized priors to the symbols of that many random training
+    crops of the run first (:mod:`.prior_fit`; the weights record the bits per symbol before
+    and after as ``prior_fit``)."""
     config = json.loads((run_dir / "config.json").read_text())
     codec = create(config["architecture"], **config["model_config"])
     load_checkpoint(checkpoint or run_dir / "checkpoint.safetensors", codec, {})
     settle_quantiles(codec)
+    prior_fit = None
+    if fit_crops > 0:
+        from .prior_fit import fit_priors, training_crops
+
+        fits = fit_priors(codec, training_crops(TrainConfig(**config), fit_crops))
+        prior_fit = {"crops": fit_crops, **{name: {"bits_before": round(before, 5), "bits_after": round(after, 5)}
+                                            for name, (before, after) in fits.items()}}
     context_model = config.get("context_model") if config.get("context") == "decoded-rgb" else None
     return export_model(codec, weights_dir / f"{model_id}.safetensors", model_id, quality,
-                        config["lmbda"], config.get("metric", "mse"), context_model=context_model)
+                        config["lmbda"], config.get("metric", "mse"), context_model=context_model,
+                        prior_fit=prior_fit)
+
+
+def prior_fit_lines(entry: ZooEntry) -> list[str]:
+    """The card line on the fit of the factorized priors after training (none without one)."""
+    if not entry.prior_fit:
+        return []
+    fits = "; ".join(f"{name} {fit['bits_before']:.4f} → {fit['bits_after']:.4f} bits per element"
+                     for name, fit in entry.prior_fit.items() if name != "crops")
+    return [f"- prior fit after training (transforms frozen, `mmcodec export --fit-prior "
+            f"{entry.prior_fit['crops']}`): {fits} on {entry.prior_fit['crops']} training crops"]
 
 
 def training_trace(log_csv: Path, points: int = 8) -> list[str]:
@@ -83,6 +114,7 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         f"aux Adam lr {config['aux_learning_rate']}, gradient clip {config['clip_norm']}",
         f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}"
         + (f"; fine-tuned from `{config['init_from']}` (init_from)" if config.get("init_from") else ""),
+        *prior_fit_lines(entry),
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         "",
         f"Measured on Kodak (24 images, real bitstreams, `{results.get('command', '')}`, CPU):",
@@ -119,6 +151,7 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
         f"gradient clip {config['clip_norm']}" + (f"; started from `{config['init_from']}`" if config.get("init_from")
                                                    else ""),
         f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}",
+        *prior_fit_lines(entry),
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         "",
         f"Measured on {m.get('frames', len(measured['frames']))} held-out RGB-D frames (real files, `{command}`, "

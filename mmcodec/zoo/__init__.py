@@ -35,6 +35,7 @@ class ZooEntry:
     metric: str
     path: Path
     context_model: str | None = None  # for a conditional model: the shipped model making its context
+    prior_fit: dict | None = None     # how its factorized priors were fitted after training (train/prior_fit.py)
 
     @property
     def digest(self) -> str:
@@ -72,7 +73,8 @@ def read_entry(path: Path) -> ZooEntry:
         return ZooEntry(meta[_META_PREFIX + "model_id"], meta[_META_PREFIX + "architecture"],
                         json.loads(meta[_META_PREFIX + "config"]), int(meta.get(_META_PREFIX + "quality", 0)),
                         float(meta.get(_META_PREFIX + "lambda", 0.0)), meta.get(_META_PREFIX + "metric", "mse"),
-                        path, meta.get(_META_PREFIX + "context_model") or None)
+                        path, meta.get(_META_PREFIX + "context_model") or None,
+                        json.loads(meta[_META_PREFIX + "prior_fit"]) if _META_PREFIX + "prior_fit" in meta else None)
     except (KeyError, ValueError) as exc:
         raise ModelError(f"{path}: weights carry no mmcodec metadata ({exc})") from None
 
@@ -128,7 +130,8 @@ def load_model(entry: ZooEntry, device: str = "cpu") -> LearnedCodec:
 
 
 def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, lmbda: float,
-                 metric: str = "mse", half_precision: bool = True, context_model: str | None = None) -> ZooEntry:
+                 metric: str = "mse", half_precision: bool = True, context_model: str | None = None,
+                 prior_fit: dict | None = None) -> ZooEntry:
     """Write ``codec`` as a zoo entry: coding tables built, floats stored as fp16 if asked.
 
     The weights are rounded to fp16 *before* the tables are built, so the stored tables are
@@ -151,6 +154,8 @@ def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, l
                 _META_PREFIX + "format": "1"}
     if context_model:
         metadata[_META_PREFIX + "context_model"] = context_model
+    if prior_fit:
+        metadata[_META_PREFIX + "prior_fit"] = json.dumps(prior_fit)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path), metadata=metadata)
     return read_entry(path)
