@@ -9,6 +9,10 @@ an RGB-conditioned depth codec (:mod:`mmcodec.codecs.conditional_depth`) that se
 travel losslessly in a ``depth/holes`` stream (:mod:`mmcodec.modalities.hole_mask`); the codec
 codes the hole-filled map, and the decoder sets holes back to 0 and every other sample to ≥ 1.
 
+Given one of the RGB-D thesis's models (``model``: its .safetensors), both functions write that
+model's file instead (:mod:`mmcodec.thesis_api`: its target alone, coded with the other modality's
+help on the encoder side).
+
 Header ``codec_params`` of a depth or joint file: ``{"architecture", "kind": "depth" | "rgbd",
 "depth_latent_digest"}`` plus, for "rgbd", ``"image_model"``, ``"image_weights_digest"`` and
 ``"image_latent_digest"``; the file's ``model_id`` / ``weights_digest`` are the depth model's,
@@ -130,10 +134,13 @@ def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", 
 
 def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np.ndarray | DepthMap,
                   unit: str = "mm", model: str | None = None, quality: int | None = None,
-                  device: str = "cpu", refine_steps: int = 0) -> bytes:
+                  device: str = "cpu", refine_steps: int = 0, refine_colour: bool = True) -> bytes:
     """Colour + depth → one .mmc: the colour by the depth model's RGB model, the depth
     conditioned on the decoded colour. ``refine_steps`` refines the depth latents as in
-    :func:`compress_depth`; the colour is coded as its model codes it (as the colour-only file)."""
+    :func:`compress_depth` and, unless ``refine_colour`` is False, the colour's latents first
+    (:func:`mmcodec.compress`; the depth is then coded given the refined colour, which is what
+    the decoder sees). With ``refine_colour=False`` the colour part is exactly the colour-only
+    file of the RGB model (how the benchmarks count the depth bits of a joint file)."""
     from . import api
 
     image, depth = as_colour(color), as_depth(depth, unit)
@@ -146,7 +153,8 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
     entry, codec = _depth_codec(model, True, quality, device)
     if not entry.context_model:
         raise ModelError(f"'{entry.model_id}' does not name the RGB model it was trained with")
-    image_file = api.compress(image, model=entry.context_model, device=device)
+    image_file = api.compress(image, model=entry.context_model, device=device,
+                              refine_steps=refine_steps if refine_colour else 0)
     image_mmc = api.read_mmc(image_file)
     decoded_rgb = api.decompress(image_file, device=device)["image"]   # exactly what a decoder will see
     info, streams, depth_digest = _code_depth(entry, codec, depth, decoded_rgb, device, refine_steps)

@@ -112,11 +112,24 @@ def test_refined_depth_file_costs_less_over_the_valid_pixels_and_keeps_holes(fra
     assert loss(refined) < loss(plain)
 
 
-def test_refined_joint_file_refines_the_depth_only(models, frame):
+def test_refined_joint_file_refines_the_depth_only_when_asked(models, frame):
     color, depth = frame
     plain = depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"])
-    refined = depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"], refine_steps=5)
+    refined = depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"], refine_steps=5,
+                                      refine_colour=False)
     colour_streams = [(s, b) for s, b in read_mmc(refined).streams if s.modality == "image"]
     assert colour_streams == [(s, b) for s, b in read_mmc(plain).streams if s.modality == "image"]
     decoded = mmcodec.decompress(refined, model=models["rgb-conditional-depth"])
+    assert np.array_equal(decoded["depth"] == 0, depth == 0)
+
+
+def test_refined_joint_file_refines_the_colour_too_by_default(models, frame):
+    color, depth = frame
+    refined = depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"], refine_steps=5)
+    colour_file = mmcodec.compress(color, model=DEFAULT_MODEL, refine_steps=5)     # the same colour refinement
+    colour_streams = [(s, b) for s, b in read_mmc(refined).streams if s.modality == "image"]
+    assert colour_streams == [(s, b) for s, b in read_mmc(colour_file).streams]
+    assert colour_streams != [(s, b) for s, b in read_mmc(mmcodec.compress(color, model=DEFAULT_MODEL)).streams]
+    decoded = mmcodec.decompress(refined, model=models["rgb-conditional-depth"])
+    np.testing.assert_array_equal(decoded["image"], mmcodec.decompress(colour_file)["image"])
     assert np.array_equal(decoded["depth"] == 0, depth == 0)

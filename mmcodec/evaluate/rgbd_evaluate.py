@@ -71,7 +71,8 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
         start = time.perf_counter()
         if conditional:
             color = read_image(pair.color, channels=3)
-            data = compress_rgbd(color, depth, depth.unit, model=str(entry.path), refine_steps=refine_steps)
+            data = compress_rgbd(color, depth, depth.unit, model=str(entry.path), refine_steps=refine_steps,
+                                 refine_colour=False)   # the colour-only file's streams: depth bits = the rest
             encoding = time.perf_counter() - start
             color_bytes = len(mmcodec.compress(color, model=entry.context_model))
         else:
