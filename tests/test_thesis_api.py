@@ -93,6 +93,10 @@ def test_command_line_round_trip_of_a_fused_depth_file(models, frame, tmp_path, 
                  str(tmp_path / "f.mmc")]) == 0
     assert main(["decompress", str(tmp_path / "f.mmc"), "--model", model, "-o", str(tmp_path / "f.png")]) == 0
     np.testing.assert_array_equal(read_depth(tmp_path / "f.png").pixels == 0, depth == 0)
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "f.mmc")]) == 0
+    info = capsys.readouterr().out
+    assert "kind thesis" in info and "thesis_table 13" in info and "modality depth: depth 128x64x1" in info
     assert main(["compress", str(depth_file), "--modality", "depth", "--model", str(models[11]), "-o",
                  str(tmp_path / "d.mmc")]) == 0
     assert main(["decompress", str(tmp_path / "d.mmc"), "--model", str(models[11]), "-o",

@@ -96,6 +96,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     print(f"file: {args.file} ({len(data)} bytes)")
     print(f"model: {mmc.model_id} (version {mmc.model_version}, weights {mmc.weights_digest})")
     print(f"latent digest: {mmc.latent_digest}")
+    print("codec parameters: " + ", ".join(f"{k} {v}" for k, v in mmc.codec_params.items()))
     for m in mmc.modalities:
         unit = f", unit {m.unit}" if m.unit else ""
         own = sum(len(payload) for s, payload in mmc.streams if s.modality == m.name)
