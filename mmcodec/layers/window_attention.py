@@ -122,11 +122,14 @@ class WindowAttention(nn.Module):
             k, v = torch.cat([prefix_k, k], dim=-2), torch.cat([prefix_v, v], dim=-2)
             bias = F.pad(bias, (n, 0))                                    # no bias on prefix keys
             mask = None if mask is None else F.pad(mask, (n, 0), value=False)   # prefix keys never masked
-        sim = torch.matmul(q, k.transpose(-1, -2)) * self.scale
-        sim = sim + bias[:, None, None]
+        bias = bias[:, None, None]                                        # (heads, 1, 1, P, keys)
         if mask is not None:
-            sim = sim.masked_fill(mask, float("-inf"))
-        out = torch.matmul(sim.softmax(dim=-1), v)                         # (heads, B, nW, P, d)
+            bias = bias.masked_fill(mask, float("-inf"))
+        if self.training:   # the same function through torch's fused kernel, faster to train
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=self.scale)
+        else:               # coding: the explicit form, whose results the decoder reproduces
+            sim = torch.matmul(q, k.transpose(-1, -2)) * self.scale + bias
+            out = torch.matmul(sim.softmax(dim=-1), v)                     # (heads, B, nW, P, d)
         out = out.permute(1, 2, 3, 0, 4).reshape(b, nw, p, self.heads * self.head_dim)
         out = window_merge(self.linear(out), m, h, w)
         if self.shifted:

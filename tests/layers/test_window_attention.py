@@ -86,6 +86,27 @@ def test_shifted_mask_blocks_attention_across_the_wrap_around() -> None:
     assert leaked[4:, 4:].all()
 
 
+@pytest.mark.parametrize("shifted", [False, True], ids=["W-MSA", "SW-MSA"])
+@pytest.mark.parametrize("prefix", [False, True], ids=["image-tokens", "with-prefix"])
+def test_training_and_coding_compute_the_same_attention(shifted, prefix) -> None:
+    # training takes torch's fused kernel, coding the explicit softmax(QKᵀ/√d + B)V
+    torch.manual_seed(0)
+    attention = WindowAttention(16, 8, 4, shifted=shifted)
+    x = torch.randn(2, 8, 12, 16, requires_grad=True)
+    extra = torch.randn(2, 6, 3, 16) if prefix else None       # 6 windows, 3 prefix tokens each
+    trained = attention.train()(x, extra)
+    trained.square().sum().backward()
+    coded = attention.eval()(x, extra)
+    torch.testing.assert_close(trained, coded, atol=1e-5, rtol=1e-5)
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    x.grad = None
+    coded.square().sum().backward()                            # the same gradient either way
+    reference = x.grad.clone()
+    x.grad = None
+    attention.train()(x, extra).square().sum().backward()
+    torch.testing.assert_close(x.grad, reference, atol=1e-4, rtol=1e-4)
+
+
 def test_swin_blocks_alternate_and_keep_shapes() -> None:
     stage = tcm_stage(8, 4, 4, 4)
     assert [block.trans_block.msa.shifted for block in stage] == [False, True, False, True]
