@@ -6,6 +6,7 @@
                                                        # → docs/results/thesis-tables.md (+ .json)
     python benchmarks/thesis_tables.py WEIGHTS... --frames 8 --output /tmp/tables   # a quick look
     python benchmarks/thesis_tables.py VARIABLE_RATE_WEIGHTS --rates 0.0025 0.013 0.05   # one model, 3 rows
+    python benchmarks/thesis_tables.py WEIGHTS... --reuse    # measure only the models not measured before
 
 Thesis ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 4: one table per architecture
 (8 RGB baseline, 9 4C LIC-TCM RGB target, 10 Attention MM-LIC-TCM, 11 depth baseline, 12 4C
@@ -55,26 +56,43 @@ def table_lines(table: ThesisTable, results: list[dict]) -> list[str]:
     return lines + [""]
 
 
+def earlier_results(path: Path, frames: list) -> dict[tuple, dict]:
+    """Results of an earlier run of this benchmark, by (model id, weights digest, rate), if it
+    measured the same frames."""
+    if not path.is_file():
+        return {}
+    names = [f"{pair.sequence}/{pair.name}" for pair in frames]
+    return {(r["model_id"], r["weights_digest"], r["rate"]): r for r in json.loads(path.read_text())["results"]
+            if "weights_digest" in r and [row["frame"] for row in r["frames"]] == names}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("weights", nargs="+", help="exported thesis models (.safetensors)")
     parser.add_argument("--rgbd", default=str(datasets_dir() / "rgbd"), help="the RGB-D datasets folder")
     parser.add_argument("--frames", type=int, help="measure a subset of this many frames, spread over the test set")
     parser.add_argument("--output", default=str(OUT), help="result files without extension (.md, .json)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="take a model's results from the existing JSON when its weights digest, the frames and "
+                             "the rate are the same (measure only what is new)")
     parser.add_argument("--rates", type=float, nargs="+",
                         help="code every mm-tcm-attention model given at these λ through its λ map (meant for "
                              "one trained with variable_rate; the others code at their own λ)")
     args = parser.parse_args()
     frames = rgbd_test_frames(Path(args.rgbd), args.frames)
+    output = Path(args.output)
+    previous = earlier_results(output.with_suffix(".json"), frames) if args.reuse else {}
     results = []
     for path in args.weights:
         entry = read_entry(Path(path))
         variable = entry.architecture == "mm-tcm-attention" and args.rates
         for rate in args.rates if variable else [None]:
-            results.append(evaluate_thesis_model(entry, frames, rate=rate))
+            reused = previous.get((entry.model_id, entry.digest, rate))
+            results.append(reused or {**evaluate_thesis_model(entry, frames, rate=rate), "model_id": entry.model_id,
+                                      "weights_digest": entry.digest, "rate": rate})
             m = results[-1]["mean"]
-            print(f"{results[-1]['model']}: table {results[-1]['table']}, {m['bpp']:.4f} bpp, {m['psnr']:.2f} dB",
-                  flush=True)
+            print(f"{results[-1]['model']}: table {results[-1]['table']}, {m['bpp']:.4f} bpp, {m['psnr']:.2f} dB"
+                  + (" (reused)" if reused else ""), flush=True)
     command = "python benchmarks/thesis_tables.py " + " ".join(sys.argv[1:])
     counted = results[0]["mean"]["frames"]
     lines = ["# The RGB-D thesis's Tables 8–13 (real files)", "",
@@ -84,7 +102,6 @@ def main() -> None:
              "over valid pixels, PSNR peak 65535 mm as the thesis.", ""]
     for table in THESIS_TABLES:
         lines += table_lines(table, [r for r in results if r["table"] == table.number])
-    output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".md").write_text("\n".join(lines))
     output.with_suffix(".json").write_text(json.dumps({"command": command, "machine": machine(), "results": results},
