@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The RGB-D thesis's 15 models at the small size (configs/thesis-small/), each at the thesis's
+# The RGB-D thesis's 18 models (six recipes × three λ) at the small size (configs/thesis-small/), each at the thesis's
 # three λ (its Tables 2–7), then its Tables 8–13 on held-out frames (benchmarks/thesis_tables.py).
 #
 #   bash scripts/thesis_small.sh                # train (or resume) every run to its end, export, measure
