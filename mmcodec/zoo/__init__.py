@@ -158,4 +158,19 @@ def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, l
         metadata[_META_PREFIX + "prior_fit"] = json.dumps(prior_fit)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path), metadata=metadata)
+    canonicalise_header(path)
     return read_entry(path)
+
+
+def canonicalise_header(path: Path) -> None:
+    """Rewrite a safetensors file's JSON header with sorted keys, so that the same weights and
+    metadata always give the same bytes (and so the same digest): the writer orders the
+    metadata differently from one process to the next. The format is an 8-byte little-endian
+    header length, the JSON header (padded with spaces to a multiple of 8) and the tensor data,
+    whose offsets count from the end of the header and so do not change."""
+    data = path.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + length])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + length:])
