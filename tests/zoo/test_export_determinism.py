@@ -1,7 +1,6 @@
 """The same weights and metadata give the same weights file, byte for byte, in any process."""
 import subprocess
 import sys
-from pathlib import Path
 
 import torch
 
