@@ -33,6 +33,7 @@ from .errors import DecodeMismatchError, InputError, ModelError
 from .modalities.depth import DepthMap, coding_plane, from_millimetres, read_depth, validate_depth
 from .modalities.hole_mask import decode_hole_mask, encode_hole_mask
 from .modalities.image import Image, read_image, validate_pixels
+from .thesis_api import encode_thesis, needs_thesis_files, thesis_table_of
 from .zoo import ZooEntry, find_entry
 
 DEPTH_MODALITY = "depth"
@@ -62,24 +63,17 @@ def as_colour(source: str | Path | np.ndarray | Image) -> Image:
     return image
 
 
-def _depth_codec(model: str | None, conditioned: bool, quality: int | None, device: str
-                 ) -> tuple[ZooEntry, DepthMeanScaleCodec]:
-    entry = find_entry(model or (DEFAULT_RGBD_ARCHITECTURE if conditioned else DEFAULT_DEPTH_ARCHITECTURE), quality)
+def _depth_entry(model: str | None, conditioned: bool, quality: int | None) -> ZooEntry:
+    """The entry ``model`` names (default: the shipped depth-only or RGB-conditioned architecture)."""
+    return find_entry(model or (DEFAULT_RGBD_ARCHITECTURE if conditioned else DEFAULT_DEPTH_ARCHITECTURE), quality)
+
+
+def _depth_codec(entry: ZooEntry, conditioned: bool, device: str) -> DepthMeanScaleCodec:
     codec = get_depth_codec(entry, device)
     if conditioned != (codec.context is not None):
         need = "an RGB-conditioned" if conditioned else "a depth-only"
         raise ModelError(f"'{entry.model_id}' is not {need} depth model")
-    return entry, codec
-
-
-def _thesis_entry(model: str | None, quality: int | None) -> ZooEntry | None:
-    """The entry of ``model`` if it is one of the RGB-D thesis's codecs (:mod:`mmcodec.thesis_api`)."""
-    from .thesis_api import needs_thesis_files
-
-    if model is None:
-        return None
-    entry = find_entry(model, quality)
-    return entry if needs_thesis_files(entry) else None
+    return codec
 
 
 def _depth_input(depth: DepthMap) -> tuple[torch.Tensor, np.ndarray]:
@@ -121,12 +115,11 @@ def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", 
     optimises the latents for the model's R + λ·D over the valid pixels first (holes travel
     exactly in their own stream, so their error does not count): :mod:`mmcodec.codecs.refinement`."""
     depth = as_depth(depth, unit)
-    thesis = _thesis_entry(model, quality)
-    if thesis is not None:   # one of the thesis's codecs: depth baseline, or an error naming its inputs
+    entry = _depth_entry(model, False, quality)
+    if needs_thesis_files(entry):   # one of the thesis's codecs: depth baseline, or an error naming its inputs
         from .api import get_codec
-        from .thesis_api import encode_thesis
-        return encode_thesis(thesis, get_codec(thesis, device), None, depth, device, refine_steps)
-    entry, codec = _depth_codec(model, False, quality, device)
+        return encode_thesis(entry, get_codec(entry, device), None, depth, device, refine_steps)
+    codec = _depth_codec(entry, False, device)
     info, streams, digest = _code_depth(entry, codec, depth, None, device, refine_steps)
     params = {"architecture": entry.architecture, "kind": "depth", "depth_latent_digest": digest}
     return write_mmc(MmcFile(entry.model_id, 1, entry.digest, [info], streams, digest, params))
@@ -144,13 +137,12 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
     from . import api
 
     image, depth = as_colour(color), as_depth(depth, unit)
-    thesis = _thesis_entry(model, quality)
-    if thesis is not None:   # one of the thesis's codecs: the file holds its target alone
-        from .thesis_api import encode_thesis, thesis_table_of
-        if thesis_table_of(thesis).context == "none":
-            raise ModelError(f"'{thesis.model_id}' codes the depth alone (compress it with --modality depth)")
-        return encode_thesis(thesis, api.get_codec(thesis, device), image, depth, device, refine_steps)
-    entry, codec = _depth_codec(model, True, quality, device)
+    entry = _depth_entry(model, True, quality)
+    if needs_thesis_files(entry):   # one of the thesis's codecs: the file holds its target alone
+        if thesis_table_of(entry).context == "none":
+            raise ModelError(f"'{entry.model_id}' codes the depth alone (compress it with --modality depth)")
+        return encode_thesis(entry, api.get_codec(entry, device), image, depth, device, refine_steps)
+    codec = _depth_codec(entry, True, device)
     if not entry.context_model:
         raise ModelError(f"'{entry.model_id}' does not name the RGB model it was trained with")
     image_file = api.compress(image, model=entry.context_model, device=device,
