@@ -137,7 +137,7 @@ def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, l
     The weights are rounded to fp16 *before* the tables are built, so the stored tables are
     exactly those of the model that loading restores.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     codec = codec.cpu().eval()
     if half_precision:
@@ -157,20 +157,18 @@ def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, l
     if prior_fit:
         metadata[_META_PREFIX + "prior_fit"] = json.dumps(prior_fit)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(path), metadata=metadata)
-    canonicalise_header(path)
+    path.write_bytes(canonical_safetensors(save(state, metadata=metadata)))
     return read_entry(path)
 
 
-def canonicalise_header(path: Path) -> None:
-    """Rewrite a safetensors file's JSON header with sorted keys, so that the same weights and
+def canonical_safetensors(data: bytes) -> bytes:
+    """The same safetensors file with its JSON header's keys sorted, so that the same weights and
     metadata always give the same bytes (and so the same digest): the writer orders the
     metadata differently from one process to the next. The format is an 8-byte little-endian
     header length, the JSON header (padded with spaces to a multiple of 8) and the tensor data,
     whose offsets count from the end of the header and so do not change."""
-    data = path.read_bytes()
     length = int.from_bytes(data[:8], "little")
     header = json.loads(data[8:8 + length])
     text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
-    path.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + length:])
+    return len(text).to_bytes(8, "little") + text + data[8 + length:]
