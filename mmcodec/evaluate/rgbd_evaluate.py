@@ -14,6 +14,7 @@ come back exactly): :func:`mmcodec.evaluate.depth_metrics.depth_metrics`.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,16 @@ def rgbd_test_frames(root: Path, limit: int | None = None) -> list[RgbdPair]:
     return frames
 
 
+@lru_cache(maxsize=None)
+def colour_file_bytes(color_path: Path, rgb_model: str) -> int:
+    """Size of the colour-only file of one frame by one RGB model: what a joint file of that
+    frame holds besides its depth. Every conditioned model of one RGB model (one per λ, refined
+    or not) subtracts the same size, so each frame's colour is coded once per process."""
+    import mmcodec
+
+    return len(mmcodec.compress(read_image(color_path, channels=3), model=rgb_model))
+
+
 def _mean(rows: list[dict], key: str) -> float:
     return float(np.mean([r[key] for r in rows]))
 
@@ -74,7 +85,7 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
             data = compress_rgbd(color, depth, depth.unit, model=str(entry.path), refine_steps=refine_steps,
                                  refine_colour=False)   # the colour-only file's streams: depth bits = the rest
             encoding = time.perf_counter() - start
-            color_bytes = len(mmcodec.compress(color, model=entry.context_model))
+            color_bytes = colour_file_bytes(Path(pair.color), entry.context_model)
         else:
             data = compress_depth(depth, depth.unit, model=str(entry.path), refine_steps=refine_steps)
             encoding = time.perf_counter() - start
