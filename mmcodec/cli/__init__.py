@@ -78,11 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list shipped models and architectures")
     p.set_defaults(run=cmd_models)
 
-    p = sub.add_parser("eval", help="real compress/decompress of a folder: bpp, PSNR, MS-SSIM, times")
-    p.add_argument("--data", default=str(default_kodak()),
-                   help="folder of images (default: Kodak in $MMCODEC_DATASETS or ../shared/datasets)")
-    p.add_argument("-o", "--output", help="results JSON (CompressAI schema, plus per-image rows)")
-    refine_option(p, "each image (images only)")
+    p = sub.add_parser("eval", help="real compress/decompress of a folder: bpp, PSNR, MS-SSIM, times "
+                                    "(depth models: depth bpp, PSNR, RMSE, MAE, flying pixels, holes)")
+    p.add_argument("--data", help="folder of images (default: Kodak in $MMCODEC_DATASETS or ../shared/datasets); "
+                                  "for a depth or RGB-D model, of depth maps or colour + depth pairs")
+    p.add_argument("-o", "--output", help="results JSON (images: CompressAI schema, plus per-image rows; "
+                                          "depth: means and per-frame rows)")
+    p.add_argument("--depth-unit", choices=["auto", "mm", "tum", "sun", "raw"], default="auto",
+                   help="unit of the depth maps (auto: by file name, TUM* tum, SUN* sun, NYU* raw, else mm)")
+    refine_option(p, "each image or depth map")
     model_options(p)
     p.set_defaults(run=cmd_eval)
 

@@ -6,28 +6,46 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .files import atomic_write, expand_inputs
+from .files import atomic_write, default_kodak, expand_inputs
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
     import json
 
     from ..evaluate.evaluate import evaluate_folder
+    from ..thesis_api import needs_thesis_files
     from ..zoo import find_entry
 
-    folder = Path(args.data)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder of images")
     entry = find_entry(args.model, args.quality)
-    result = evaluate_folder(entry, folder, device=args.device, progress=True, refine_steps=args.refine)
+    if entry.modality == "depth" or needs_thesis_files(entry):
+        result = _eval_depth(entry, args)
+    else:
+        folder = Path(args.data) if args.data else default_kodak()
+        if not folder.is_dir():
+            raise InputError(f"{folder}: not a folder of images")
+        result = evaluate_folder(entry, folder, device=args.device, progress=True, refine_steps=args.refine)
+        means = {k: v[0] for k, v in result["results"].items()}
+        print(f"{entry.model_id}: {means['bpp']:.4f} bpp (model estimate {means['estimated_bpp']:.4f}), "
+              f"PSNR {means['psnr-rgb']:.2f} dB, MS-SSIM {means.get('ms-ssim-rgb', float('nan')):.4f}, "
+              f"encode {means['encoding_time']:.2f} s, decode {means['decoding_time']:.2f} s per image")
     result["command"] = "mmcodec eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "mmcodec eval"
-    means = {k: v[0] for k, v in result["results"].items()}
-    print(f"{entry.model_id}: {means['bpp']:.4f} bpp (model estimate {means['estimated_bpp']:.4f}), "
-          f"PSNR {means['psnr-rgb']:.2f} dB, MS-SSIM {means.get('ms-ssim-rgb', float('nan')):.4f}, "
-          f"encode {means['encoding_time']:.2f} s, decode {means['decoding_time']:.2f} s per image")
     if args.output:
         text = json.dumps(result, indent=2) + "\n"
         atomic_write(Path(args.output), lambda tmp: tmp.write_text(text))
+
+
+def _eval_depth(entry, args: argparse.Namespace) -> dict:
+    """``mmcodec eval`` of a depth or RGB-D thesis model (:mod:`mmcodec.evaluate.depth_folder`)."""
+    from ..evaluate.depth_folder import evaluate_depth_folder, reads_colour, summary_line
+
+    if not args.data:
+        needs = "colour + depth pairs" if reads_colour(entry) else "depth maps"
+        raise InputError(f"'{entry.model_id}' codes depth: give --data FOLDER of {needs}")
+    if args.device != "cpu":
+        raise InputError("depth and RGB-D models are measured on the CPU (leave out --device)")
+    result = evaluate_depth_folder(entry, Path(args.data), args.depth_unit, args.refine, progress=True)
+    print(summary_line(result))
+    return result
 
 
 def cmd_anchors(args: argparse.Namespace) -> None:

@@ -14,6 +14,7 @@ come back exactly): :func:`mmcodec.evaluate.depth_metrics.depth_metrics`.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,12 +58,20 @@ def colour_file_bytes(color_path: Path, rgb_model: str) -> int:
     return len(mmcodec.compress(read_image(color_path, channels=3), model=rgb_model))
 
 
+def with_progress(frames: list[RgbdPair], name: str, progress: bool) -> Iterable[RgbdPair]:
+    """``frames``, with a progress bar on stderr when ``progress``."""
+    if not progress:
+        return frames
+    from tqdm import tqdm
+    return tqdm(frames, desc=name, unit="frame")
+
+
 def _mean(rows: list[dict], key: str) -> float:
     return float(np.mean([r[key] for r in rows]))
 
 
 def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: tuple[str, ...] = ("samples",),
-                         refine_steps: int = 0) -> dict:
+                         refine_steps: int = 0, progress: bool = False) -> dict:
     """Per-frame and mean depth bpp, quality and times of one depth model (a zoo entry); with
     ``refine_steps`` the encoder refines each frame's depth latents first (the result is named
     ``<model>+refine<N>``, its architecture ``<architecture>+refine<N>``).
@@ -76,7 +85,7 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
 
     conditional = entry.context_model is not None
     rows = []
-    for pair in frames:
+    for pair in with_progress(frames, refined_name(entry.model_id, refine_steps), progress):
         depth = read_depth(pair.depth, pair.unit)
         pixels = depth.height * depth.width
         start = time.perf_counter()

@@ -29,7 +29,7 @@ COLOR_FOLDERS = ("color", "rgb", "image")
 
 @dataclass(frozen=True)
 class RgbdPair:
-    color: Path
+    color: Path | None   # None: a depth map without colour (:func:`find_depth_frames`)
     depth: Path
     unit: str
     sequence: str    # root name + folder of the pair, e.g. 'rgbdd' (splits are made per sequence)
@@ -51,6 +51,13 @@ def _find_color(folder: Path, stem: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def _sequence_name(root: Path, sequence: Path) -> str:
+    """``root``'s name + the sequence folder below it (``root`` itself when the frames' sequence
+    folder lies above it, e.g. ``root`` = a ``depth/`` folder)."""
+    below = sequence.relative_to(root) if sequence.is_relative_to(root) else Path()
+    return (Path(root.resolve().name) / below).as_posix()
 
 
 def find_rgbd_pairs(root: str | Path, unit: str = "auto") -> list[RgbdPair]:
@@ -77,12 +84,28 @@ def find_rgbd_pairs(root: str | Path, unit: str = "auto") -> list[RgbdPair]:
             frame = name[: -len("_depth.png")]
             color, sequence = _find_color(depth.parent, f"{frame}_color"), depth.parent
         if color is not None:
-            sequence_name = (Path(root.resolve().name) / sequence.relative_to(root)).as_posix()
-            pairs.append(RgbdPair(color, depth, _unit_for(frame, unit), sequence_name, frame))
+            pairs.append(RgbdPair(color, depth, _unit_for(frame, unit), _sequence_name(root, sequence), frame))
     if not pairs:
         raise InputError(f"{root}: no colour + depth pairs found (expected color/ + depth/ folders, "
                          "NAME.color.jpg + NAME.depth.png, or NAME_color + NAME_depth files)")
     return sorted(pairs, key=lambda p: (p.sequence, p.name))
+
+
+def find_depth_frames(root: str | Path, unit: str = "auto") -> list[RgbdPair]:
+    """Every depth map under ``root`` as a frame without colour (``color`` None), in the layouts of
+    :func:`mmcodec.modalities.depth_files.find_depth_files`, named and united as
+    :func:`find_rgbd_pairs` names them: for measuring a depth-only codec on depth maps alone."""
+    from .depth_files import DEPTH_FOLDER, depth_frame_name, find_depth_files
+
+    root = Path(root)
+    if unit != "auto":
+        check_unit(unit)
+    frames = []
+    for depth in find_depth_files(root):
+        frame = depth_frame_name(depth)
+        sequence = depth.parent.parent if depth.parent.name.lower() == DEPTH_FOLDER else depth.parent
+        frames.append(RgbdPair(None, depth, _unit_for(frame, unit), _sequence_name(root, sequence), frame))
+    return sorted(frames, key=lambda p: (p.sequence, p.name))
 
 
 def split_by_frames(pairs: list[RgbdPair], test_fraction: float) -> tuple[list[RgbdPair], list[RgbdPair]]:

@@ -1,4 +1,4 @@
-"""Depth PNGs on disk: the 7-Scenes and depth/ layouts, and refusing what is not 16-bit depth."""
+"""Depth PNGs on disk: the 7-Scenes, Open3D and depth/ layouts, and refusing what is not 16-bit depth."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +9,7 @@ import pytest
 
 from mmcodec.errors import InputError
 from mmcodec.modalities.depth import read_depth
-from mmcodec.modalities.depth_files import find_depth_files
+from mmcodec.modalities.depth_files import depth_frame_name, find_depth_files
 
 
 def write_png(path: Path, pixels: np.ndarray) -> Path:
@@ -18,15 +18,18 @@ def write_png(path: Path, pixels: np.ndarray) -> Path:
     return path
 
 
-def test_both_layouts_found_and_colour_ignored(tmp_path: Path) -> None:
+def test_three_layouts_found_and_colour_ignored(tmp_path: Path) -> None:
     depth = np.arange(12 * 16, dtype=np.uint16).reshape(12, 16)
     colour = np.zeros((12, 16, 3), np.uint8)
     seven = [write_png(tmp_path / "chess" / "seq-01" / f"frame-00000{i}.depth.png", depth) for i in range(2)]
     write_png(tmp_path / "chess" / "seq-01" / "frame-000000.color.png", colour)
     rgbdd = [write_png(tmp_path / "rgbdd" / "depth" / f"{i}.png", depth) for i in range(2)]
     write_png(tmp_path / "rgbdd" / "color" / "0.png", colour)
-    assert find_depth_files(tmp_path) == sorted(seven + rgbdd)
+    open3d = [write_png(tmp_path / "samples" / "TUM_depth.png", depth)]
+    write_png(tmp_path / "samples" / "TUM_color.png", colour)
+    assert find_depth_files(tmp_path) == sorted(seven + rgbdd + open3d)
     assert find_depth_files(tmp_path / "rgbdd" / "depth") == rgbdd
+    assert [depth_frame_name(p) for p in (seven[0], rgbdd[1], open3d[0])] == ["frame-000000", "1", "TUM"]
     np.testing.assert_array_equal(read_depth(seven[0]).pixels, depth)
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from mmcodec.errors import InputError
-from mmcodec.modalities.rgbd_pairs import find_rgbd_pairs, split_by_frames
+from mmcodec.modalities.rgbd_pairs import find_depth_frames, find_rgbd_pairs, split_by_frames
 
 RGBD = Path(__file__).resolve().parents[2] / "../shared/datasets/rgbd"
 
@@ -30,6 +30,28 @@ def test_three_layouts(tmp_path):
                      ("samples", "SUN", "sun")}
     assert all(p.color.exists() and p.depth.exists() for p in pairs)
     assert {p.unit for p in find_rgbd_pairs(tmp_path, unit="mm")} == {"mm"}
+
+
+def test_depth_frames_need_no_colour_and_are_named_as_pairs(tmp_path):
+    _touch(tmp_path / "room" / "color" / "001.jpg")
+    _touch(tmp_path / "room" / "depth" / "001.png")
+    _touch(tmp_path / "room" / "depth" / "002.png")            # no colour: a depth frame all the same
+    _touch(tmp_path / "scenes" / "frame-000004.depth.png")
+    _touch(tmp_path / "samples" / "TUM_depth.png")
+    _touch(tmp_path / "samples" / "notes.png")                 # neither name nor folder says depth
+    frames = find_depth_frames(tmp_path)
+    assert [(p.sequence.split("/", 1)[1], p.name, p.unit) for p in frames] == [
+        ("room", "001", "mm"), ("room", "002", "mm"), ("samples", "TUM", "tum"), ("scenes", "frame-000004", "mm")]
+    assert all(p.color is None and p.depth.exists() for p in frames)
+    pair = find_rgbd_pairs(tmp_path)[0]
+    assert (pair.sequence, pair.name) == (frames[0].sequence, frames[0].name)
+
+
+def test_a_depth_folder_itself_is_one_sequence(tmp_path):
+    _touch(tmp_path / "room" / "color" / "001.jpg")
+    _touch(tmp_path / "room" / "depth" / "001.png")
+    assert [p.sequence for p in find_rgbd_pairs(tmp_path / "room" / "depth")] == ["depth"]
+    assert [p.sequence for p in find_depth_frames(tmp_path / "room" / "depth")] == ["depth"]
 
 
 def test_empty_or_missing_folders_are_one_line_errors(tmp_path):
