@@ -10,8 +10,9 @@
 #                                               # the depth-target and the RGB-target runs side by side
 #                                               # (one core each); a call without LANE then measures
 #
-# Runs go to $RUNS/thesis-small-<recipe>-<λ> (RUNS=runs); exports (z's prior fitted to 256 training crops
-# after training: mmcodec/train/prior_fit.py) to $RUNS/exports/thesis-small/; results to
+# Runs go to $RUNS/thesis-small-<recipe>-<λ> (RUNS=runs); each run, once finished, is exported (z's prior
+# fitted to 256 training crops after training: mmcodec/train/prior_fit.py) to $RUNS/exports/thesis-small/
+# (again only if it has trained on since); results to
 # docs/results/thesis-tables.md (or $OUTPUT). The Convolutional MM-LIC-TCM of each λ starts from
 # the depth baseline of the same λ (frozen), so it waits until that baseline has finished; the
 # Attention MM-LIC-TCM's λ map holds the normalised λ of its run (0.0025 → 0, 0.013 → 0.55, 0.05 → 1).
@@ -38,10 +39,19 @@ except (OSError, ValueError, KeyError):
 sys.exit(0 if done else 1)
 EOF
 }
+export_finished() {   # run folder: export it once trained to its end (again if trained on since)
+  local name weights
+  name=$(basename "$1")
+  weights="$EXPORTS/$name.safetensors"
+  finished "$1" || return 0
+  [ -f "$weights" ] && [ "$weights" -nt "$1/checkpoint.safetensors" ] && return 0
+  "$MMCODEC" export "$1" --model-id "$name" --quality 1 --output "$EXPORTS" --fit-prior 256
+}
 train() {   # recipe λ [more train arguments]
   local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2"
   shift 2
   "$MMCODEC" train --config "configs/thesis-small/$recipe.yaml" --lmbda "$lmbda" --run-dir "$run" "${EXTRA[@]}" "$@"
+  export_finished "$run"
   runs+=("$run")
 }
 LANE=${LANE:-}
@@ -74,8 +84,7 @@ if [ -n "$LANE" ]; then
 fi
 weights=()
 for run in "${runs[@]}"; do
-  name=$(basename "$run")
-  "$MMCODEC" export "$run" --model-id "$name" --quality 1 --output "$EXPORTS" --fit-prior 256
-  weights+=("$EXPORTS/$name.safetensors")
+  export_finished "$run"
+  weights+=("$EXPORTS/$(basename "$run").safetensors")
 done
 "$PYTHON" benchmarks/thesis_tables.py "${weights[@]}" ${FRAMES:+--frames "$FRAMES"} ${OUTPUT:+--output "$OUTPUT"}
