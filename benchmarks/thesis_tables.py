@@ -102,6 +102,9 @@ def main() -> None:
              "over valid pixels, PSNR peak 65535 mm as the thesis.", ""]
     for table in THESIS_TABLES:
         lines += table_lines(table, [r for r in results if r["table"] == table.number])
+    lines += ["### Tables 14–15: complexity", "",
+              "Encoding / decoding time, parameters and MACs of the six architectures at the thesis's size: "
+              "`docs/benchmarks/complexity.md` (`python benchmarks/complexity.py`).", ""]
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".md").write_text("\n".join(lines))
     output.with_suffix(".json").write_text(json.dumps({"command": command, "machine": machine(), "results": results},
