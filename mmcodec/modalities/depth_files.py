@@ -21,11 +21,12 @@ def is_depth_file(path: Path) -> bool:
     return name.endswith(".png") and (name.endswith(DEPTH_SUFFIXES) or path.parent.name.lower() == DEPTH_FOLDER)
 
 
-def depth_frame_name(path: Path) -> str:
-    """The frame a depth file belongs to: its name without the depth suffix (``depth/NAME.png``: NAME)."""
+def depth_frame(path: Path) -> tuple[Path, str]:
+    """The sequence folder and the frame a depth file belongs to: ``SEQ/depth/NAME.png`` → (SEQ,
+    NAME); ``SEQ/NAME.depth.png`` or ``SEQ/NAME_depth.png`` → (SEQ, NAME)."""
     if path.parent.name.lower() == DEPTH_FOLDER:
-        return path.stem
-    return next(path.name[: -len(s)] for s in DEPTH_SUFFIXES if path.name.lower().endswith(s))
+        return path.parent.parent, path.stem
+    return path.parent, next(path.name[: -len(s)] for s in DEPTH_SUFFIXES if path.name.lower().endswith(s))
 
 
 def find_depth_files(folder: str | Path) -> list[Path]:

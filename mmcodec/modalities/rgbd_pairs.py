@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .depth import check_unit
+from .depth_files import depth_frame, find_depth_files
 
 COLOR_SUFFIXES = (".jpg", ".jpeg", ".png")
 COLOR_FOLDERS = ("color", "rgb", "image")
@@ -95,15 +96,12 @@ def find_depth_frames(root: str | Path, unit: str = "auto") -> list[RgbdPair]:
     """Every depth map under ``root`` as a frame without colour (``color`` None), in the layouts of
     :func:`mmcodec.modalities.depth_files.find_depth_files`, named and united as
     :func:`find_rgbd_pairs` names them: for measuring a depth-only codec on depth maps alone."""
-    from .depth_files import DEPTH_FOLDER, depth_frame_name, find_depth_files
-
     root = Path(root)
     if unit != "auto":
         check_unit(unit)
     frames = []
     for depth in find_depth_files(root):
-        frame = depth_frame_name(depth)
-        sequence = depth.parent.parent if depth.parent.name.lower() == DEPTH_FOLDER else depth.parent
+        sequence, frame = depth_frame(depth)
         frames.append(RgbdPair(None, depth, _unit_for(frame, unit), _sequence_name(root, sequence), frame))
     return sorted(frames, key=lambda p: (p.sequence, p.name))
 

@@ -9,7 +9,7 @@ import pytest
 
 from mmcodec.errors import InputError
 from mmcodec.modalities.depth import read_depth
-from mmcodec.modalities.depth_files import depth_frame_name, find_depth_files
+from mmcodec.modalities.depth_files import depth_frame, find_depth_files
 
 
 def write_png(path: Path, pixels: np.ndarray) -> Path:
@@ -29,7 +29,8 @@ def test_three_layouts_found_and_colour_ignored(tmp_path: Path) -> None:
     write_png(tmp_path / "samples" / "TUM_color.png", colour)
     assert find_depth_files(tmp_path) == sorted(seven + rgbdd + open3d)
     assert find_depth_files(tmp_path / "rgbdd" / "depth") == rgbdd
-    assert [depth_frame_name(p) for p in (seven[0], rgbdd[1], open3d[0])] == ["frame-000000", "1", "TUM"]
+    assert [depth_frame(p) for p in (seven[0], rgbdd[1], open3d[0])] == [
+        (tmp_path / "chess" / "seq-01", "frame-000000"), (tmp_path / "rgbdd", "1"), (tmp_path / "samples", "TUM")]
     np.testing.assert_array_equal(read_depth(seven[0]).pixels, depth)
 
 
