@@ -92,7 +92,10 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
         raise ValueError(f"crop {config.crop} must be a multiple of {model.padding_multiple} for {model.name}")
     if config.variable_rate and not getattr(model, "variable_rate", False):
         raise ValueError(f"variable_rate needs a model with a λ input (mm-tcm-attention), not {model.name}")
-    if config.depth_baseline:
+    checkpoint = run / "checkpoint.safetensors"
+    if not checkpoint.exists() and config.init_from:
+        model.load_initial_weights(read_model_weights(Path(config.init_from)))
+    if config.depth_baseline:   # after init_from: a run started from another λ's weights keeps its own baseline
         if not hasattr(model, "load_depth_baseline"):
             raise ValueError(f"depth_baseline is for models with a depth path (mm-tcm-conv), not {model.name}")
         model.load_depth_baseline(read_model_weights(Path(config.depth_baseline)))
@@ -111,10 +114,7 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
     loader = iter(torch.utils.data.DataLoader(data, batch_size=config.batch_size, num_workers=config.workers,
                                               persistent_workers=config.workers > 0))
     # restored after the loader exists: creating its iterator draws from the RNG
-    checkpoint = run / "checkpoint.safetensors"
     step, wall = 0, 0.0
-    if not checkpoint.exists() and config.init_from:
-        model.load_initial_weights(read_model_weights(Path(config.init_from)))
     if checkpoint.exists():
         meta = load_checkpoint(checkpoint, model, optimizers)
         step, wall = meta["step"], meta["extra"].get("wall_seconds", 0.0)

@@ -4,11 +4,13 @@ depth baseline first: the Convolutional MM-LIC-TCM starts from it and freezes it
 from pathlib import Path
 
 import pytest
+import torch
 
 from mmcodec.codecs import TCMCodec
 from mmcodec.thesis_api import thesis_table_of
 from mmcodec.train import distributed
-from mmcodec.train.config import load_config
+from mmcodec.train.checkpoint import read_model_weights
+from mmcodec.train.config import TrainConfig, load_config
 from mmcodec.train.trainer import train_process
 from mmcodec.zoo import export_model
 
@@ -21,6 +23,13 @@ pytestmark = pytest.mark.skipif(not KITCHEN.is_dir(), reason="shared datasets no
 
 def test_the_recipe_set_is_complete():
     assert sorted(p.stem for p in CONFIGS.glob("*.yaml")) == sorted(ORDER)
+
+
+def overrides_of(config: TrainConfig, run_dir: Path) -> dict:
+    """The test settings of ``config`` for another run folder."""
+    keep = ("model_config", "data", "test_fraction", "validation_fraction", "crop", "batch_size", "steps", "workers",
+            "progress", "threads")
+    return {**{key: getattr(config, key) for key in keep}, "run_dir": str(run_dir)}
 
 
 def test_every_thesis_recipe_runs_one_step(tmp_path):
@@ -45,6 +54,23 @@ def test_every_thesis_recipe_runs_one_step(tmp_path):
         if name == "mm-tcm-conv":
             frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
             assert frozen and all(model.is_shared(n) for n in frozen)
+            conv_config = config
+    # a Convolutional MM-LIC-TCM started from another λ's (init_from) still takes its depth path
+    # from its own λ's baseline (here: another depth baseline), and the rest from init_from
+    depth_only = {"model_config": dict(conv_config.model_config, in_channels=1), "seed": 7}
+    other = load_config(CONFIGS / "depth-baseline.yaml", **overrides_of(conv_config, tmp_path / "other-baseline")
+                        | depth_only)
+    other = train_process(other, distributed.Distributed())[0]
+    no_steps = overrides_of(conv_config, tmp_path / "conv-2") | {"steps": 0}
+    started = load_config(CONFIGS / "mm-tcm-conv.yaml", **no_steps,
+                          init_from=str(runs["mm-tcm-conv"] / "checkpoint.safetensors"), depth_baseline=str(other))
+    _, model = train_process(started, distributed.Distributed())
+    before = read_model_weights(runs["mm-tcm-conv"] / "checkpoint.safetensors")   # (the export above rounded
+    mine, baseline = model.state_dict(), read_model_weights(other)                # the model in memory to fp16)
+    assert all(torch.equal(mine[k], v) for k, v in before.items() if k.startswith("g_a.rgb."))
+    depth_keys = [k for k in mine if k.startswith("g_a.depth.")]
+    assert depth_keys and all(torch.equal(mine[k], baseline[k.replace("g_a.depth.", "g_a.", 1)]) for k in depth_keys)
+    assert not all(torch.equal(mine[k], before[k]) for k in depth_keys)
 
 
 def test_the_small_recipes_are_the_thesis_recipes_at_the_cpu_size():
