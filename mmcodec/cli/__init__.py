@@ -115,7 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit-prior", type=steps, default=0, metavar="CROPS",
                    help="first fit the factorized priors (z's, or y's of the factorized codec) to the symbols of "
                         "this many random training crops of the run, transforms unchanged (e.g. 256)")
-    p.add_argument("-o", "--output", help="weights folder (default: the package's zoo)")
+    p.add_argument("--measured-in", metavar="WHERE",
+                   help="write a card with the training record alone, saying where the model is measured (e.g. "
+                        "docs/results/thesis-tables.md); for models measured by a benchmark rather than here")
+    p.add_argument("-o", "--output", help="weights folder (default: the package's zoo; cards go to its ../cards)")
     p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("anchors", help="quality sweeps of classical codecs on a folder (results JSONs)")

@@ -36,6 +36,12 @@ def cmd_export(args: argparse.Namespace) -> None:
         if name != "crops":
             print(f"prior of {name} fitted on {entry.prior_fit['crops']} training crops: "
                   f"{fit['bits_before']:.4f} -> {fit['bits_after']:.4f} bits per element")
+    card_dir = weights_dir.parent / "cards" if args.output else None
+    if args.measured_in:
+        from ..train.export import write_training_card
+
+        card = write_training_card(entry, run, args.hardware, args.measured_in, *([card_dir] if card_dir else []))
+        print(f"model card: {card}")
     if args.kodak:
         import json
 
@@ -44,7 +50,6 @@ def cmd_export(args: argparse.Namespace) -> None:
         results = evaluate_folder(entry, Path(args.kodak), progress=True)
         results["command"] = f"mmcodec eval --model {entry.model_id} --data {args.kodak}"
         (run / "kodak.json").write_text(json.dumps(results, indent=2) + "\n")
-        card_dir = weights_dir.parent / "cards" if args.output else None
         card = write_card(entry, run, results, args.hardware, *( [card_dir] if card_dir else []))
         print(f"model card: {card}")
     if args.rgbd:
@@ -55,7 +60,6 @@ def cmd_export(args: argparse.Namespace) -> None:
 
         measured = evaluate_depth_model(entry, rgbd_test_frames(Path(args.rgbd)))
         (run / "rgbd.json").write_text(json.dumps(measured, indent=2) + "\n")
-        card_dir = weights_dir.parent / "cards" if args.output else None
         command = (f"mmcodec export {args.run_dir} --model-id {args.model_id} --quality {args.quality} "
                    f"--rgbd {args.rgbd}")
         card = write_depth_card(entry, run, measured, command, args.hardware, *([card_dir] if card_dir else []))

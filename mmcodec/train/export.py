@@ -165,3 +165,52 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
         "",
     ]
     return _save_card(entry, lines + training_trace(run_dir / "log.csv"), cards_dir)
+
+
+def _run_data_line(config: dict) -> str:
+    """The card line on a run's data: image folders, or RGB-D sequences with their held-out split."""
+    data = config["data"] if isinstance(config["data"], list) else [config["data"]]
+    folders = ", ".join(f"`{d}`" for d in data)
+    if config.get("dataset") != "rgbd":
+        return f"- training data: {folders}, random {config['crop']}² crops with flips, batch {config['batch_size']}"
+    context = config.get("context", "none")
+    return (f"- training data: RGB-D frames of {folders}, the last {config.get('test_fraction', 0):.0%} of each "
+            f"sequence held out; target {config.get('target')}, context {context}; random joint "
+            f"{config['crop']}² crops with flips, batch {config['batch_size']}")
+
+
+def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_in: str,
+                        cards_dir: Path = CARDS_DIR) -> Path:
+    """Model card with the training record alone (no measurement here): architecture, objective,
+    data, optimiser, where it started, steps, hardware, wall time and the training curve, beside
+    the run's CSV log (``<model id>.log.csv``). ``measured_in`` says where its results are (e.g.
+    the thesis tables, ``benchmarks/thesis_tables.py``)."""
+    config = json.loads((run_dir / "config.json").read_text())
+    meta = json.loads((run_dir / "checkpoint.json").read_text())
+    starts = []
+    if config.get("init_from"):
+        starts.append(f"started from `{config['init_from']}`")
+    if config.get("depth_baseline"):
+        starts.append(f"depth path from `{config['depth_baseline']}`, frozen")
+    if config.get("variable_rate"):
+        starts.append(f"variable rate, λ drawn in {config['variable_rate']}")
+    lines = [
+        f"# {entry.model_id}",
+        "",
+        f"- architecture: `{entry.architecture}` {json.dumps(entry.config)}",
+        f"- objective: R + λ·D, D = {entry.metric}, λ = {entry.lmbda}",
+        _run_data_line(config),
+        f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
+        f"gradient clip {config['clip_norm']}, seed {config.get('seed', 0)}"
+        + (f"; {'; '.join(starts)}" if starts else ""),
+        f"- steps: {meta['step']} of {config['steps']}; wall time "
+        f"{meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}",
+        *prior_fit_lines(entry),
+        f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
+        f"- measured: {measured_in}",
+        "",
+    ]
+    card = _save_card(entry, lines + training_trace(run_dir / "log.csv"), cards_dir)
+    if (run_dir / "log.csv").is_file():
+        (cards_dir / f"{entry.model_id}.log.csv").write_bytes((run_dir / "log.csv").read_bytes())
+    return card

@@ -1,5 +1,7 @@
 """Export of a run: weights with settled quantiles, and an image model card that records the
-training (steps, hardware, the run it was fine-tuned from) and the measured results."""
+training (steps, hardware, the run it was fine-tuned from) and the measured results, or the
+training record alone for a model measured elsewhere (``--measured-in``)."""
+from mmcodec.cli import main
 from mmcodec.evaluate.evaluate import evaluate_folder
 from mmcodec.train.config import TrainConfig
 from mmcodec.train.export import export_run, write_card
@@ -9,9 +11,9 @@ from .test_checkpoint import make_data
 
 
 def config(tmp_path, name: str, **extra) -> TrainConfig:
+    settings = {"crop": 64, "batch_size": 2, "steps": 2, "validation_fraction": 0.0, "progress": False, **extra}
     return TrainConfig(architecture="mean-scale", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
-                       run_dir=str(tmp_path / name), crop=64, batch_size=2, steps=2, validation_fraction=0.0,
-                       progress=False, **extra)
+                       run_dir=str(tmp_path / name), **settings)
 
 
 def test_card_of_a_fine_tuned_run(tmp_path) -> None:
@@ -30,3 +32,24 @@ def test_card_of_a_fine_tuned_run(tmp_path) -> None:
     card = write_card(export_run(tmp_path / "first", "tiny", 3, tmp_path / "weights"), tmp_path / "first",
                       results, "a test machine", tmp_path / "cards")
     assert "fine-tuned" not in card.read_text()
+
+
+def test_training_card_from_the_command_line(tmp_path, capsys) -> None:
+    make_data(tmp_path / "data")
+    first = train(config(tmp_path, "first"))
+    train(config(tmp_path, "second", lmbda=0.05, init_from=str(first), steps=3, log_every=1))
+    assert main(["export", str(tmp_path / "second"), "--model-id", "tiny-0.05", "--quality", "2", "--hardware",
+                 "a test machine", "-o", str(tmp_path / "models" / "weights"),
+                 "--measured-in", "docs/results/elsewhere.md"]) == 0
+    card = tmp_path / "models" / "cards" / "tiny-0.05.md"
+    assert f"model card: {card}" in capsys.readouterr().out
+    text = card.read_text()
+    assert text.startswith("# tiny-0.05\n") and "D = mse, λ = 0.05" in text
+    assert "- steps: 3 of 3; wall time 0 min on a test machine" in text
+    assert f"started from `{first}`" in text and "- measured: docs/results/elsewhere.md" in text
+    assert "Training curve" in text and "| 3 |" in text                  # logged every step
+    log = (tmp_path / "models" / "cards" / "tiny-0.05.log.csv").read_text().splitlines()
+    assert log[0].startswith("step,") and len(log) == 4                  # the run's log, copied beside the card
+    assert (tmp_path / "models" / "weights" / "tiny-0.05.safetensors").is_file()
+    main(["export", str(tmp_path / "first"), "--model-id", "tiny", "--quality", "1", "-o", str(tmp_path / "w2")])
+    assert not (tmp_path / "cards").exists()                             # no card unless asked

@@ -8,7 +8,7 @@ from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model
 from mmcodec.modalities.rgbd_pairs import find_rgbd_pairs
 from mmcodec.train import distributed
 from mmcodec.train.config import TrainConfig
-from mmcodec.train.export import export_run, write_depth_card
+from mmcodec.train.export import export_run, write_depth_card, write_training_card
 from mmcodec.train.rgbd_data import RandomCropRgbd, context_cache_dir, frame_tensor
 from mmcodec.train.trainer import train_process
 from mmcodec.zoo import DEFAULT_MODEL, find_entry
@@ -52,3 +52,6 @@ def test_conditional_run_exports_and_measures(rgbd_folder, tmp_path):
     assert measured["conditional"] and mean["holes_kept"] and mean["depth_bpp"] > 0 and mean["color_bpp"] > 0
     card = write_depth_card(entry, tmp_path / "run", measured, "test", "CPU", tmp_path / "zoo" / "cards")
     assert "decoded colour" in card.read_text() and f"{mean['depth_bpp']:.4f}" in card.read_text()
+    record = write_training_card(entry, tmp_path / "run", "CPU", "a benchmark", tmp_path / "zoo" / "cards").read_text()
+    assert "RGB-D frames of `" in record and "the last 25% of each sequence held out" in record
+    assert "target depth, context decoded-rgb" in record and "- steps: 2 of 2; wall time 0 min on CPU" in record
