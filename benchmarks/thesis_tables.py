@@ -7,6 +7,7 @@
     python benchmarks/thesis_tables.py WEIGHTS... --frames 8 --output /tmp/tables   # a quick look
     python benchmarks/thesis_tables.py VARIABLE_RATE_WEIGHTS --rates 0.0025 0.013 0.05   # one model, 3 rows
     python benchmarks/thesis_tables.py WEIGHTS... --reuse    # measure only the models not measured before
+    python benchmarks/thesis_tables.py WEIGHTS... --reuse --keep   # and keep the earlier rows of other models
 
 Thesis ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt, sec. 4: one table per architecture
 (8 RGB baseline, 9 4C LIC-TCM RGB target, 10 Attention MM-LIC-TCM, 11 depth baseline, 12 4C
@@ -51,7 +52,8 @@ def table_lines(table: ThesisTable, results: list[dict]) -> list[str]:
         else:
             cells = [f"{m['psnr']:.2f}", f"{m['comprehensive_similarity_db']:.2f}", f"{m['bpp']:.4f}",
                      f"{m['rmse_mm']:.1f}", f"{m['flying_pixels_percent']:.2f}", "yes" if m["holes_kept"] else "no"]
-        cells += [f"{m['encoding_time']:.2f}", f"{m['decoding_time']:.2f}", f"`{r['model']}`"]
+        cells += [f"{m['encoding_time']:.2f}", f"{m['decoding_time']:.2f}", f"`{r['model']}`" + (" †" if r.get("kept")
+                                                                                               else "")]
         lines.append(f"| {r['lambda']:g} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -62,7 +64,8 @@ def earlier_results(path: Path, frames: list) -> dict[tuple, dict]:
     if not path.is_file():
         return {}
     names = [f"{pair.sequence}/{pair.name}" for pair in frames]
-    return {(r["model_id"], r["weights_digest"], r["rate"]): r for r in json.loads(path.read_text())["results"]
+    return {(r["model_id"], r["weights_digest"], r["rate"]): {k: v for k, v in r.items() if k != "kept"}
+            for r in json.loads(path.read_text())["results"]
             if "weights_digest" in r and [row["frame"] for row in r["frames"]] == names}
 
 
@@ -78,21 +81,27 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+",
                         help="code every mm-tcm-attention model given at these λ through its λ map (meant for "
                              "one trained with variable_rate; the others code at their own λ)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the earlier results (same frames) of the models not given here, marked in the "
+                             "tables: e.g. models whose weights are no longer at hand")
     args = parser.parse_args()
     frames = rgbd_test_frames(Path(args.rgbd), args.frames)
     output = Path(args.output)
-    previous = earlier_results(output.with_suffix(".json"), frames) if args.reuse else {}
+    previous = earlier_results(output.with_suffix(".json"), frames) if args.reuse or args.keep else {}
     results = []
     for path in args.weights:
         entry = read_entry(Path(path))
         variable = entry.architecture == "mm-tcm-attention" and args.rates
         for rate in args.rates if variable else [None]:
-            reused = previous.get((entry.model_id, entry.digest, rate))
+            reused = previous.get((entry.model_id, entry.digest, rate)) if args.reuse else None
             results.append(reused or {**evaluate_thesis_model(entry, frames, rate=rate), "model_id": entry.model_id,
                                       "weights_digest": entry.digest, "rate": rate})
             m = results[-1]["mean"]
             print(f"{results[-1]['model']}: table {results[-1]['table']}, {m['bpp']:.4f} bpp, {m['psnr']:.2f} dB"
                   + (" (reused)" if reused else ""), flush=True)
+    if args.keep:
+        given = {r["model_id"] for r in results}
+        results += [{**r, "kept": True} for r in previous.values() if r["model_id"] not in given]
     command = "python benchmarks/thesis_tables.py " + " ".join(sys.argv[1:])
     counted = results[0]["mean"]["frames"]
     lines = ["# The RGB-D thesis's Tables 8–13 (real files)", "",
@@ -102,6 +111,9 @@ def main() -> None:
              "over valid pixels, PSNR peak 65535 mm as the thesis.", ""]
     for table in THESIS_TABLES:
         lines += table_lines(table, [r for r in results if r["table"] == table.number])
+    if any(r.get("kept") for r in results):
+        lines += ["† Kept from an earlier run of this benchmark on the same frames (`--keep`): its weights were not "
+                  "given to this one, so this row is not measured again here.", ""]
     lines += ["### Tables 14–15: complexity", "",
               "Encoding / decoding time, parameters and MACs of the six architectures at the thesis's size: "
               "`docs/benchmarks/complexity.md` (`python benchmarks/complexity.py`).", ""]
