@@ -204,7 +204,8 @@ def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_
         f"gradient clip {config['clip_norm']}, seed {config.get('seed', 0)}"
         + (f"; {'; '.join(starts)}" if starts else ""),
         f"- steps: {meta['step']} of {config['steps']}; wall time "
-        f"{meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}",
+        f"{meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}"
+        + (f", {config['threads']} thread{'s' if config['threads'] > 1 else ''}" if config.get("threads") else ""),
         *prior_fit_lines(entry),
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         f"- measured: {measured_in}",

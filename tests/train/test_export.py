@@ -37,7 +37,7 @@ def test_card_of_a_fine_tuned_run(tmp_path) -> None:
 def test_training_card_from_the_command_line(tmp_path, capsys) -> None:
     make_data(tmp_path / "data")
     first = train(config(tmp_path, "first"))
-    train(config(tmp_path, "second", lmbda=0.05, init_from=str(first), steps=3, log_every=1))
+    train(config(tmp_path, "second", lmbda=0.05, init_from=str(first), steps=3, log_every=1, threads=1))
     assert main(["export", str(tmp_path / "second"), "--model-id", "tiny-0.05", "--quality", "2", "--hardware",
                  "a test machine", "-o", str(tmp_path / "models" / "weights"),
                  "--measured-in", "docs/results/elsewhere.md"]) == 0
@@ -45,7 +45,7 @@ def test_training_card_from_the_command_line(tmp_path, capsys) -> None:
     assert f"model card: {card}" in capsys.readouterr().out
     text = card.read_text()
     assert text.startswith("# tiny-0.05\n") and "D = mse, λ = 0.05" in text
-    assert "- steps: 3 of 3; wall time 0 min on a test machine" in text
+    assert "- steps: 3 of 3; wall time 0 min on a test machine, 1 thread\n" in text
     assert f"started from `{first}`" in text and "- measured: docs/results/elsewhere.md" in text
     assert "Training curve" in text and "| 3 |" in text                  # logged every step
     log = (tmp_path / "models" / "cards" / "tiny-0.05.log.csv").read_text().splitlines()
