@@ -3,7 +3,15 @@
 R is in bits per pixel: -Σ log2 p over every latent (y and z) divided by the number of pixels.
 D is the MSE on [0, 1] samples scaled by 255² as in CompressAI's presets (so λ = 0.0067 means
 the same trade-off as in the literature), or 1 - MS-SSIM, or for depth maps the thesis's
-comprehensive similarity (``depth_loss.py``; holes are the pixels where x is 0).
+comprehensive similarity (``depth_loss.py``; holes are the pixels where x is 0), scaled by 255²
+too (``DEPTH_DISTORTION_SCALE``).
+
+That scale is our reading of the RGB-D thesis (eq. 17 with D = eq. 24, λ ∈ {0.0001, 0.001,
+0.005}, its Table 3), whose training code is LIC-TCM's (CompressAI's ``λ·255²·D`` slot). Its
+numbers need it: its depth baselines spend 0.003 / 0.023 / 0.043 bpp at comprehensive similarity
+28.3 / 33.4 / 35.1 dB (D = 10^(−dB/10)), so λ·255²·D = 0.010 / 0.030 / 0.10 lies near those
+rates, as an RD optimum's terms do, while λ·D (10⁻⁷–10⁻⁶) could not buy any bits at all. Trained
+with λ·D, our small depth models did just that: 0.026–0.027 bpp, mostly the hole mask, at every λ.
 
 Variable-rate training (Kao et al., arXiv 2305.10807, eq. 3: one model, λ drawn per image and
 fed to the encoder as a λ map) weights every image of the batch by its own λ: the loss is then
@@ -18,6 +26,7 @@ import torch
 MSE_LAMBDAS = (0.0025, 0.0035, 0.0067, 0.013, 0.025, 0.05)
 MS_SSIM_LAMBDAS = (3.0, 5.0, 8.0, 16.0, 36.0, 64.0)
 DEPTH_LAMBDAS = (0.0001, 0.001, 0.005)     # comprehensive similarity; RGB-D thesis, Table 3
+DEPTH_DISTORTION_SCALE = 255.0 ** 2        # D = 255² · comprehensive similarity (see above)
 
 
 def bits_per_pixel(likelihoods: dict[str, torch.Tensor], num_pixels: int) -> torch.Tensor:
@@ -61,8 +70,9 @@ def rate_distortion_loss(out: dict, x: torch.Tensor, lmbda: float | torch.Tensor
         distortion = 1.0 - score
     elif metric == "comprehensive-similarity":
         from .depth_loss import comprehensive_similarity_loss
-        distortion = comprehensive_similarity_loss(x, out["x_hat"], valid=x > 0)
-        result["comprehensive_similarity"] = distortion
+        similarity = comprehensive_similarity_loss(x, out["x_hat"], valid=x > 0)
+        result["comprehensive_similarity"] = similarity
+        distortion = DEPTH_DISTORTION_SCALE * similarity
     else:
         raise ValueError(f"unknown distortion metric '{metric}'")
     result["loss"] = bpp + lmbda * distortion
