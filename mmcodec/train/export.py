@@ -179,6 +179,11 @@ def _run_data_line(config: dict) -> str:
             f"{config['crop']}² crops with flips, batch {config['batch_size']}")
 
 
+OBJECTIVE_TERMS = {"mse": "λ·255²·MSE", "ms-ssim": "λ·(1 − MS-SSIM)",
+                   "comprehensive-similarity": "λ·255²·comprehensive similarity (thesis eq. 24, γ = 0.1)"}
+"""The distortion term of each training metric, as :func:`mmcodec.train.losses.rate_distortion_loss` weighs it."""
+
+
 def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_in: str,
                         cards_dir: Path = CARDS_DIR) -> Path:
     """Model card with the training record alone (no measurement here): architecture, objective,
@@ -198,7 +203,7 @@ def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_
         f"# {entry.model_id}",
         "",
         f"- architecture: `{entry.architecture}` {json.dumps(entry.config)}",
-        f"- objective: R + λ·D, D = {entry.metric}, λ = {entry.lmbda}",
+        f"- objective: R + {OBJECTIVE_TERMS.get(entry.metric, 'λ·D, D = ' + entry.metric)}, λ = {entry.lmbda}",
         _run_data_line(config),
         f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
         f"gradient clip {config['clip_norm']}, seed {config.get('seed', 0)}"

@@ -44,7 +44,7 @@ def test_training_card_from_the_command_line(tmp_path, capsys) -> None:
     card = tmp_path / "models" / "cards" / "tiny-0.05.md"
     assert f"model card: {card}" in capsys.readouterr().out
     text = card.read_text()
-    assert text.startswith("# tiny-0.05\n") and "D = mse, λ = 0.05" in text
+    assert text.startswith("# tiny-0.05\n") and "- objective: R + λ·255²·MSE, λ = 0.05\n" in text
     assert "- steps: 3 of 3; wall time 0 min on a test machine, 1 thread\n" in text
     assert f"started from `{first}`" in text and "- measured: docs/results/elsewhere.md" in text
     assert "Training curve" in text and "| 3 |" in text                  # logged every step

@@ -54,4 +54,5 @@ def test_conditional_run_exports_and_measures(rgbd_folder, tmp_path):
     assert "decoded colour" in card.read_text() and f"{mean['depth_bpp']:.4f}" in card.read_text()
     record = write_training_card(entry, tmp_path / "run", "CPU", "a benchmark", tmp_path / "zoo" / "cards").read_text()
     assert "RGB-D frames of `" in record and "the last 25% of each sequence held out" in record
-    assert "target depth, context decoded-rgb" in record and "- steps: 2 of 2; wall time 0 min on CPU" in record
+    assert "R + λ·255²·MSE, λ = 32.0" in record and "target depth, context decoded-rgb" in record
+    assert "- steps: 2 of 2; wall time 0 min on CPU" in record
