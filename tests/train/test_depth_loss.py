@@ -7,7 +7,7 @@ import torch
 from pytorch_msssim import ms_ssim, ssim
 
 from mmcodec.train.depth_loss import comprehensive_similarity_loss, ms_ssim_scales, multiscale_ssim
-from mmcodec.train.losses import DEPTH_LAMBDAS, rate_distortion_loss
+from mmcodec.train.losses import DEPTH_DISTORTION_SCALE, DEPTH_LAMBDAS, rate_distortion_loss
 
 
 def smooth_depth(size: int = 64, seed: int = 0) -> torch.Tensor:
@@ -124,5 +124,8 @@ def test_rate_distortion_loss_accepts_comprehensive_similarity() -> None:
     result = rate_distortion_loss(out, x, DEPTH_LAMBDAS[1], "comprehensive-similarity")
     distortion = comprehensive_similarity_loss(x, x_hat, x > 0)
     assert result["comprehensive_similarity"].item() == distortion.item()
-    assert result["loss"].item() == pytest.approx(result["bpp"].item() + DEPTH_LAMBDAS[1] * distortion.item())
+    # λ·255²·D, the λ convention of CompressAI's MSE presets that the thesis's λ need (train/losses.py)
+    expected = result["bpp"].item() + DEPTH_LAMBDAS[1] * 255 ** 2 * distortion.item()
+    assert result["loss"].item() == pytest.approx(expected)
+    assert DEPTH_DISTORTION_SCALE == 255 ** 2
     assert DEPTH_LAMBDAS == (0.0001, 0.001, 0.005)

@@ -1,13 +1,10 @@
-"""R + λ·D: rate in bits per pixel over every latent; MSE (×255²), 1 − MS-SSIM or, for depth, the
-thesis's comprehensive similarity (×255²) distortion."""
+"""R + λ·D: rate in bits per pixel over every latent; MSE (×255²) or 1 − MS-SSIM distortion."""
 import math
 
 import pytest
 import torch
 
-from mmcodec.train.depth_loss import comprehensive_similarity_loss
 from mmcodec.train.losses import (
-    DEPTH_DISTORTION_SCALE,
     MS_SSIM_LAMBDAS,
     MSE_LAMBDAS,
     bits_per_pixel,
@@ -37,20 +34,6 @@ def test_loss_combines_rate_and_distortion(metric: str) -> None:
         expected = bpp + 0.01 * (1 - result["ms_ssim"].item())
         assert 0 < result["ms_ssim"].item() < 1
     assert result["loss"].item() == pytest.approx(expected, rel=1e-5)
-
-
-def test_depth_loss_weighs_the_comprehensive_similarity_by_255_squared() -> None:
-    torch.manual_seed(0)
-    x = 0.02 + 0.01 * torch.rand(1, 1, 176, 176)         # depth in mm / 65535: 1.3–2 m
-    x[..., :8, :8] = 0                                     # a hole
-    x_hat = x + 0.001 * torch.randn_like(x)
-    out = {"x_hat": x_hat, "likelihoods": {"y": torch.full((1, 8, 11, 11), 0.5)}}
-    result = rate_distortion_loss(out, x, 0.005, "comprehensive-similarity")
-    similarity = comprehensive_similarity_loss(x, x_hat, valid=x > 0)
-    assert result["comprehensive_similarity"].item() == pytest.approx(similarity.item())
-    bpp = 8 * 11 * 11 / (176 * 176)
-    assert result["loss"].item() == pytest.approx(bpp + 0.005 * 255 ** 2 * similarity.item(), rel=1e-5)
-    assert DEPTH_DISTORTION_SCALE == 255 ** 2
 
 
 def test_presets_are_the_papers() -> None:
