@@ -128,6 +128,11 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
     return _save_card(entry, lines + training_trace(run_dir / "log.csv"), cards_dir)
 
 
+def _data_folders(config: dict) -> list[str]:
+    """A run's data folders from its saved config (``data``: one folder or a list of them)."""
+    return config["data"] if isinstance(config["data"], list) else [config["data"]]
+
+
 def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: str, hardware: str,
                      cards_dir: Path = CARDS_DIR) -> Path:
     """Model card of a depth model: objective, RGB-D data and split, steps, hardware, wall time,
@@ -137,7 +142,7 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
     m = measured["mean"]
     context = (f"decoded colour from `{entry.context_model}` (as the decoder sees it)" if entry.context_model
                else "none (depth alone)")
-    data = config["data"] if isinstance(config["data"], list) else [config["data"]]
+    data = _data_folders(config)
     lines = [
         f"# {entry.model_id}",
         "",
@@ -169,8 +174,7 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
 
 def _run_data_line(config: dict) -> str:
     """The card line on a run's data: image folders, or RGB-D sequences with their held-out split."""
-    data = config["data"] if isinstance(config["data"], list) else [config["data"]]
-    folders = ", ".join(f"`{d}`" for d in data)
+    folders = ", ".join(f"`{d}`" for d in _data_folders(config))
     if config.get("dataset") != "rgbd":
         return f"- training data: {folders}, random {config['crop']}² crops with flips, batch {config['batch_size']}"
     context = config.get("context", "none")
