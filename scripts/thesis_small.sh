@@ -24,6 +24,9 @@
 #     trains each recipe from scratch at one λ only (depth 0.005, RGB 0.013) and its other two λ for
 #     1,000 steps from that run's exported weights (lr ×0.1 for the last 13%): a third of the CPU time
 #     of 18 full runs. A fine-tuned run waits until its source is exported; its card names the source.
+#   RECIPES="depth-baseline rgb-baseline" ...   only these recipes (of depth-baseline, tcm-4c-depth,
+#     mm-tcm-conv, rgb-baseline, tcm-4c-rgb, mm-tcm-attention)
+# A run being trained by another call (another lane) is passed over: each run holds a lock while it trains.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MMCODEC=${MMCODEC:-.venv/bin/mmcodec}
@@ -61,10 +64,14 @@ export_finished() {   # run folder: export it once trained to its end (again if 
   "$MMCODEC" export "$1" --model-id "$name" --quality 1 --output "$EXPORTS" --fit-prior 256 \
     --hardware "$HARDWARE" --measured-in "docs/results/thesis-tables.md (scripts/thesis_small.sh)"
 }
+wanted() {   # recipe: to be trained by this call (RECIPES)?
+  [ -z "${RECIPES:-}" ] || [[ " $RECIPES " == *" $1 "* ]]
+}
 SOURCE_LAMBDAS="0.005 0.013"   # with FINETUNE_STEPS, the λ each recipe trains at from scratch (depth, RGB)
 train() {   # recipe λ [more train arguments]
   local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2" source
   shift 2
+  wanted "$recipe" || return 0
   runs+=("$run")
   if exported_before "$run"; then echo "$(basename "$run"): trained and exported before"; return 0; fi
   if [ -n "${FINETUNE_STEPS:-}" ] && [[ " $SOURCE_LAMBDAS " != *" $lmbda "* ]]; then   # (again on resuming)
@@ -75,8 +82,14 @@ train() {   # recipe λ [more train arguments]
     if [ -z "$source" ]; then echo "$(basename "$run") waits for its source λ to be exported"; return 0; fi
     set -- "$@" --init-from "$source" --steps "$FINETUNE_STEPS" --milestones "$((FINETUNE_STEPS * 87 / 100))"
   fi
+  mkdir -p "$RUNS"
+  exec 9> "$RUNS/.$(basename "$run").lock"   # held (by this call and its training) until closed below
+  if ! flock --nonblock 9; then
+    echo "$(basename "$run") is being trained by another call"; exec 9>&-; return 0
+  fi
   "$MMCODEC" train --config "configs/thesis-small/$recipe.yaml" --lmbda "$lmbda" --run-dir "$run" "${EXTRA[@]}" "$@"
   export_finished "$run"
+  exec 9>&-
 }
 LANE=${LANE:-}
 case "$LANE" in ""|depth|rgb) ;; *) echo "LANE must be depth or rgb, not '$LANE'" >&2; exit 2 ;; esac
@@ -89,7 +102,7 @@ for lmbda in 0.005 0.001 0.0001; do   # each recipe's source λ (FINETUNE_STEPS)
     train mm-tcm-conv "$lmbda" --set "depth_baseline=$baseline/checkpoint.safetensors"
   elif exported_before "$baseline"; then
     train mm-tcm-conv "$lmbda" --set "depth_baseline=$EXPORTS/$(basename "$baseline").safetensors"
-  else
+  elif wanted mm-tcm-conv; then
     echo "mm-tcm-conv $lmbda waits for its depth baseline to finish"; runs+=("$RUNS/thesis-small-mm-tcm-conv-$lmbda")
   fi
 done
