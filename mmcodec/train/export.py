@@ -98,6 +98,17 @@ def _save_card(entry: ZooEntry, lines: list[str], cards_dir: Path) -> Path:
     return path
 
 
+OBJECTIVE_TERMS = {"mse": "λ·255²·MSE", "ms-ssim": "λ·(1 − MS-SSIM)",
+                   "comprehensive-similarity": "λ·255²·comprehensive similarity (thesis eq. 24, γ = 0.1)"}
+"""The distortion term of each training metric, as :func:`mmcodec.train.losses.rate_distortion_loss` weighs it."""
+
+
+def _objective_line(entry: ZooEntry, samples: str = "") -> str:
+    """The card line on the training objective, as the loss weighs it (``samples``: what D is measured on)."""
+    term = OBJECTIVE_TERMS.get(entry.metric, "λ·D, D = " + entry.metric)
+    return f"- objective: R + {term}{' on ' + samples if samples else ''}, λ = {entry.lmbda}"
+
+
 def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, cards_dir: Path = CARDS_DIR) -> Path:
     """Model card: architecture, objective, data, steps, hardware, wall time, measured RD."""
     config = json.loads((run_dir / "config.json").read_text())
@@ -107,7 +118,7 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         f"# {entry.model_id}",
         "",
         f"- architecture: `{entry.architecture}` {json.dumps(entry.config)}",
-        f"- objective: R + λ·D, D = {entry.metric} (λ·255²·MSE), λ = {entry.lmbda}",
+        _objective_line(entry),
         f"- training data: `{config['data']}` (BSDS500 train+test, Sun-Hays 80, Urban100 ×0.5; "
         f"never Kodak), random {config['crop']}² crops with flips, batch {config['batch_size']}",
         f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
@@ -147,7 +158,7 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
         f"# {entry.model_id}",
         "",
         f"- architecture: `{entry.architecture}` {json.dumps(entry.config)}",
-        f"- objective: R + λ·D, D = {entry.metric} on depth / 65535 (λ·255²·MSE), λ = {entry.lmbda}",
+        _objective_line(entry, "depth / 65535"),
         f"- context: {context}",
         f"- training data: {', '.join(f'`{d}`' for d in data)}, the last {config.get('test_fraction', 0):.0%} of "
         f"each sequence held out; holes filled before coding; random {config['crop']}² crops with flips, "
@@ -183,11 +194,6 @@ def _run_data_line(config: dict) -> str:
             f"{config['crop']}² crops with flips, batch {config['batch_size']}")
 
 
-OBJECTIVE_TERMS = {"mse": "λ·255²·MSE", "ms-ssim": "λ·(1 − MS-SSIM)",
-                   "comprehensive-similarity": "λ·255²·comprehensive similarity (thesis eq. 24, γ = 0.1)"}
-"""The distortion term of each training metric, as :func:`mmcodec.train.losses.rate_distortion_loss` weighs it."""
-
-
 def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_in: str,
                         cards_dir: Path = CARDS_DIR) -> Path:
     """Model card with the training record alone (no measurement here): architecture, objective,
@@ -207,7 +213,7 @@ def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_
         f"# {entry.model_id}",
         "",
         f"- architecture: `{entry.architecture}` {json.dumps(entry.config)}",
-        f"- objective: R + {OBJECTIVE_TERMS.get(entry.metric, 'λ·D, D = ' + entry.metric)}, λ = {entry.lmbda}",
+        _objective_line(entry),
         _run_data_line(config),
         f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
         f"gradient clip {config['clip_norm']}, seed {config.get('seed', 0)}"

@@ -25,7 +25,7 @@ def test_card_of_a_fine_tuned_run(tmp_path) -> None:
     results = evaluate_folder(entry, tmp_path / "data")
     card = write_card(entry, tmp_path / "second", results, "a test machine", tmp_path / "cards")
     text = card.read_text()
-    assert text.startswith("# tiny-0.05\n") and "λ = 0.05" in text
+    assert text.startswith("# tiny-0.05\n") and "- objective: R + λ·255²·MSE, λ = 0.05\n" in text
     assert f"- steps: 2; wall time 0 min on a test machine; fine-tuned from `{first}` (init_from)" in text
     bpp = results["results"]["bpp"][0]
     assert f"| {bpp:.4f} |" in text and "Training curve" not in text      # 2 steps: nothing logged

@@ -52,6 +52,7 @@ def test_conditional_run_exports_and_measures(rgbd_folder, tmp_path):
     assert measured["conditional"] and mean["holes_kept"] and mean["depth_bpp"] > 0 and mean["color_bpp"] > 0
     card = write_depth_card(entry, tmp_path / "run", measured, "test", "CPU", tmp_path / "zoo" / "cards")
     assert "decoded colour" in card.read_text() and f"{mean['depth_bpp']:.4f}" in card.read_text()
+    assert "- objective: R + λ·255²·MSE on depth / 65535, λ = 32.0\n" in card.read_text()
     record = write_training_card(entry, tmp_path / "run", "CPU", "a benchmark", tmp_path / "zoo" / "cards").read_text()
     assert "RGB-D frames of `" in record and "the last 25% of each sequence held out" in record
     assert "R + λ·255²·MSE, λ = 32.0" in record and "target depth, context decoded-rgb" in record
