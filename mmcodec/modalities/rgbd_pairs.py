@@ -7,6 +7,8 @@ Layouts recognised under a root folder (searched recursively):
 - ``NAME.color.(jpg|png)`` + ``NAME.depth.png`` side by side (Microsoft 7-Scenes);
 - ``NAME_color.(jpg|png)`` + ``NAME_depth.png`` side by side (Open3D's sample pairs).
 
+Folder and file names match in any case (``Depth/``, ``RGB/``, ``.PNG``).
+
 The depth unit is ``unit`` for every pair, except with ``unit="auto"``, where a name starting with
 ``TUM`` is read as TUM's 1/5000 m, ``SUN`` as SUN RGB-D's bit-rotated millimetres, ``NYU`` as
 raw Kinect values and anything else as millimetres (the conventions of
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .depth import check_unit
-from .depth_files import depth_frame, find_depth_files
+from .depth_files import DEPTH_FOLDER, depth_frame, find_depth_files, is_depth_file
 
 COLOR_SUFFIXES = (".jpg", ".jpeg", ".png")
 COLOR_FOLDERS = ("color", "rgb", "image")
@@ -46,12 +48,27 @@ def _unit_for(name: str, unit: str) -> str:
     return "mm"
 
 
-def _find_color(folder: Path, stem: str) -> Path | None:
-    for suffix in COLOR_SUFFIXES:
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+class _FolderIndex:
+    """Files of folders by lower-case name, listed once per folder (names match in any case)."""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, dict[str, Path]] = {}
+
+    def files(self, folder: Path) -> dict[str, Path]:
+        if folder not in self._folders:
+            self._folders[folder] = ({p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+                                     if folder.is_dir() else {})
+        return self._folders[folder]
+
+    def colour(self, folder: Path, stem: str) -> Path | None:
+        """``folder/stem`` with a colour suffix (the first of COLOR_SUFFIXES present), any case."""
+        files = self.files(folder)
+        return next((files[f"{stem}{s}".lower()] for s in COLOR_SUFFIXES if f"{stem}{s}".lower() in files), None)
+
+    def colour_folders(self, sequence: Path) -> list[Path]:
+        """The colour folders beside a ``depth/`` folder, in the order of COLOR_FOLDERS, any case."""
+        found = {p.name.lower(): p for p in sequence.iterdir() if p.is_dir()}
+        return [found[name] for name in COLOR_FOLDERS if name in found]
 
 
 def _sequence_name(root: Path, sequence: Path) -> str:
@@ -69,21 +86,13 @@ def find_rgbd_pairs(root: str | Path, unit: str = "auto") -> list[RgbdPair]:
     if not root.is_dir():
         raise InputError(f"{root}: no such folder")
     pairs: list[RgbdPair] = []
-    for depth in sorted(root.rglob("*.png")):
-        name = depth.name
-        color = None
-        if depth.parent.name == "depth":
-            for folder in COLOR_FOLDERS:
-                color = _find_color(depth.parent.parent / folder, depth.stem)
-                if color:
-                    break
-            sequence, frame = depth.parent.parent, depth.stem
-        elif name.endswith(".depth.png"):
-            frame = name[: -len(".depth.png")]
-            color, sequence = _find_color(depth.parent, f"{frame}.color"), depth.parent
-        elif name.endswith("_depth.png"):
-            frame = name[: -len("_depth.png")]
-            color, sequence = _find_color(depth.parent, f"{frame}_color"), depth.parent
+    index = _FolderIndex()
+    for depth in sorted(p for p in root.rglob("*") if is_depth_file(p) and p.is_file()):
+        sequence, frame = depth_frame(depth)
+        if depth.parent.name.lower() == DEPTH_FOLDER:
+            color = next(filter(None, (index.colour(f, frame) for f in index.colour_folders(sequence))), None)
+        else:   # NAME.depth.png beside NAME.color.jpg, NAME_depth.png beside NAME_color.jpg
+            color = index.colour(depth.parent, f"{frame}{depth.name[len(frame)]}color")
         if color is not None:
             pairs.append(RgbdPair(color, depth, _unit_for(frame, unit), _sequence_name(root, sequence), frame))
     if not pairs:

@@ -32,6 +32,19 @@ def test_three_layouts(tmp_path):
     assert {p.unit for p in find_rgbd_pairs(tmp_path, unit="mm")} == {"mm"}
 
 
+def test_names_match_in_any_case(tmp_path):
+    _touch(tmp_path / "Room" / "RGB" / "001.JPG")
+    _touch(tmp_path / "Room" / "Depth" / "001.PNG")
+    _touch(tmp_path / "Room" / "Depth" / "002.png")            # no colour: skipped
+    _touch(tmp_path / "scenes" / "frame-000004.Color.png")
+    _touch(tmp_path / "scenes" / "frame-000004.DEPTH.png")
+    _touch(tmp_path / "scenes" / "frame-000005_color.png")     # the other separator: not this frame's colour
+    _touch(tmp_path / "scenes" / "frame-000005.depth.png")
+    pairs = find_rgbd_pairs(tmp_path)
+    assert [(p.color.name, p.depth.name, p.name) for p in pairs] == [
+        ("001.JPG", "001.PNG", "001"), ("frame-000004.Color.png", "frame-000004.DEPTH.png", "frame-000004")]
+
+
 def test_depth_frames_need_no_colour_and_are_named_as_pairs(tmp_path):
     _touch(tmp_path / "room" / "color" / "001.jpg")
     _touch(tmp_path / "room" / "depth" / "001.png")
