@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .depth import check_unit
-from .depth_files import DEPTH_FOLDER, depth_frame, find_depth_files, is_depth_file
+from .depth_files import DEPTH_FOLDER, depth_frame, find_depth_files
 
 COLOR_SUFFIXES = (".jpg", ".jpeg", ".png")
 COLOR_FOLDERS = ("color", "rgb", "image")
@@ -87,7 +87,11 @@ def find_rgbd_pairs(root: str | Path, unit: str = "auto") -> list[RgbdPair]:
         raise InputError(f"{root}: no such folder")
     pairs: list[RgbdPair] = []
     index = _FolderIndex()
-    for depth in sorted(p for p in root.rglob("*") if is_depth_file(p) and p.is_file()):
+    try:
+        depths = find_depth_files(root)
+    except InputError:   # none: the error below names the pair layouts
+        depths = []
+    for depth in depths:
         sequence, frame = depth_frame(depth)
         if depth.parent.name.lower() == DEPTH_FOLDER:
             color = next(filter(None, (index.colour(f, frame) for f in index.colour_folders(sequence))), None)
