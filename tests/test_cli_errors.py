@@ -436,7 +436,7 @@ def test_cli_folder_round_trip(tmp_path, capsys, astronaut):
 def test_outputs_get_the_usual_file_permissions(tmp_path) -> None:
     import os
 
-    from mmcodec.cli.files import atomic_write
+    from mmcodec.atomic_files import atomic_write
 
     target = tmp_path / "out.bin"
     atomic_write(target, lambda tmp: tmp.write_bytes(b"x"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .files import atomic_write, expand_inputs, progress_bar, read_input
+from ..atomic_files import atomic_write
+from .files import expand_inputs, progress_bar, read_input
 
 DEMO_IMAGE = Path(__file__).resolve().parent.parent / "assets" / "astronaut.png"
 

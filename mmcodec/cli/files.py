@@ -1,12 +1,11 @@
-"""File handling shared by the commands: inputs by path / folder / glob, atomic outputs."""
+"""File handling shared by the commands: inputs by path / folder / glob (outputs: ``atomic_files``)."""
 from __future__ import annotations
 
 import glob
 import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from ..errors import InputError
 
@@ -14,22 +13,6 @@ from ..errors import InputError
 def default_kodak() -> Path:
     """Kodak from ``$MMCODEC_DATASETS`` or ``../shared/datasets`` (the project's data layout)."""
     return Path(os.environ.get("MMCODEC_DATASETS", "../shared/datasets")) / "kodak"
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through ``write(tmp)`` into a temporary sibling, then rename onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".mmcodec-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def expand_inputs(patterns: Sequence[str], suffixes: set[str]) -> tuple[list[Path], bool]:

@@ -5,8 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..atomic_files import atomic_write
 from ..errors import InputError
-from .files import atomic_write, default_kodak, expand_inputs
+from .files import default_kodak, expand_inputs
 
 
 def cmd_eval(args: argparse.Namespace) -> None:

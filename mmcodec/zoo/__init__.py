@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from ..atomic_files import atomic_write
 from ..codecs import LearnedCodec, canonical_name, create
 from ..errors import ModelError
 
@@ -156,8 +157,8 @@ def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, l
         metadata[_META_PREFIX + "context_model"] = context_model
     if prior_fit:
         metadata[_META_PREFIX + "prior_fit"] = json.dumps(prior_fit)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(canonical_safetensors(save(state, metadata=metadata)))
+    data = canonical_safetensors(save(state, metadata=metadata))
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))   # whole or not at all
     return read_entry(path)
 
 
