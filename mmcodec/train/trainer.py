@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import math
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -90,6 +91,10 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
     model = create(config.architecture, **config.model_config)
     if config.crop % model.padding_multiple:
         raise ValueError(f"crop {config.crop} must be a multiple of {model.padding_multiple} for {model.name}")
+    if context.is_main and config.crop < 2 * model.padding_multiple:
+        print(f"warning: {config.crop}² crops are one unit of {model.name}'s coarsest level (padding multiple "
+              f"{model.padding_multiple}): models trained so code whole images far worse than such crops "
+              f"(docs/design.md); crops of {2 * model.padding_multiple}² or more avoid it", file=sys.stderr)
     if config.variable_rate and not getattr(model, "variable_rate", False):
         raise ValueError(f"variable_rate needs a model with a λ input (mm-tcm-attention), not {model.name}")
     checkpoint = run / "checkpoint.safetensors"

@@ -83,6 +83,8 @@ def test_the_small_recipes_are_the_thesis_recipes_at_the_cpu_size():
         extras = {k: v for k, v in thesis.model_config.items() if k != "n"}
         cpu_size = {k: list(v) if isinstance(v, tuple) else v for k, v in TCMCodec.cpu_config.items()}
         assert small.model_config == {**cpu_size, **extras}, name
-        assert small.crop == 128 and small.run_dir == thesis.run_dir.replace("thesis-", "thesis-small-"), name
+        assert small.crop == thesis.crop == 2 * TCMCodec(**TCMCodec.cpu_config).padding_multiple, name
+        assert small.batch_size * small.crop ** 2 == 8 * 128 ** 2, name   # the pixels of 8 × 128² a step
+        assert small.run_dir == thesis.run_dir.replace("thesis-", "thesis-small-"), name
         if thesis.depth_baseline:
             assert small.depth_baseline == thesis.depth_baseline.replace("thesis-", "thesis-small-"), name
