@@ -113,8 +113,8 @@ def main() -> None:
         lines += table_lines(table, [r for r in results if r["table"] == table.number])
     if any(r.get("kept") for r in results):
         lines += ["† Kept from an earlier run of this benchmark on the same frames (`--keep`): its weights were not "
-                  "given to this one, so this row is not measured again here (how these models were trained, and why "
-                  "their weights are gone: `docs/design.md`, \"The RGB-D thesis's models\").", ""]
+                  "given to this one, so this row is not measured again here (how these models were trained, and "
+                  "where their weights are: `docs/design.md`, \"The RGB-D thesis's models\").", ""]
     lines += ["### Tables 14–15: complexity", "",
               "Encoding / decoding time, parameters and MACs of the six architectures at the thesis's size: "
               "`docs/benchmarks/complexity.md` (`python benchmarks/complexity.py`).", ""]

@@ -27,6 +27,9 @@
 #   RECIPES="depth-baseline rgb-baseline" ...   only these recipes (of depth-baseline, tcm-4c-depth,
 #     mm-tcm-conv, rgb-baseline, tcm-4c-rgb, mm-tcm-attention)
 # A run being trained by another call (another lane) is passed over: each run holds a lock while it trains.
+# A run whose model was trained before on 128² crops (kept in $MODELS/crop128/weights: those crops
+# taught the models to code crops, not frames) starts from that model and trains FINETUNE_STEPS
+# (default 1,000) on the recipe's 256² crops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MMCODEC=${MMCODEC:-.venv/bin/mmcodec}
@@ -69,12 +72,16 @@ wanted() {   # recipe: to be trained by this call (RECIPES)?
 }
 SOURCE_LAMBDAS="0.005 0.013"   # with FINETUNE_STEPS, the λ each recipe trains at from scratch (depth, RGB)
 train() {   # recipe λ [more train arguments]
-  local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2" source
+  local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2" source earlier steps
   shift 2
   wanted "$recipe" || return 0
   runs+=("$run")
   if exported_before "$run"; then echo "$(basename "$run"): trained and exported before"; return 0; fi
-  if [ -n "${FINETUNE_STEPS:-}" ] && [[ " $SOURCE_LAMBDAS " != *" $lmbda "* ]]; then   # (again on resuming)
+  earlier="$MODELS/crop128/weights/$(basename "$run").safetensors"
+  if [ -f "$earlier" ]; then   # trained before on 128² crops: continue from it on the recipe's crops
+    steps=${FINETUNE_STEPS:-1000}
+    set -- "$@" --init-from "$earlier" --steps "$steps" --milestones "$((steps * 87 / 100))"
+  elif [ -n "${FINETUNE_STEPS:-}" ] && [[ " $SOURCE_LAMBDAS " != *" $lmbda "* ]]; then   # (again on resuming)
     source=""
     for candidate in $SOURCE_LAMBDAS; do
       [ -f "$EXPORTS/thesis-small-$recipe-$candidate.safetensors" ] && source="$EXPORTS/thesis-small-$recipe-$candidate.safetensors"
