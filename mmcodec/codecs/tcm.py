@@ -28,8 +28,9 @@ the precision shown.
 
 ``TCMCodec.cpu_config`` is a configuration small enough to train on a CPU: N = 32, M = 128 in 4
 slices of 32, z with 64 channels, 32-channel SWAtten, slice transforms 96 → 64; 7.0 M parameters
-and about 129 k MACs per pixel (the small model: 560 k; mbt2018-mean with N = 128: 91 k). Use it
-with 128 × 128 crops (the padding multiple).
+and about 129 k MACs per pixel (the small model: 560 k; mbt2018-mean with N = 128: 91 k). Train it
+on crops of at least 256² (twice the padding multiple): on 128² crops, a single window of its coarse
+attention levels, it learns to code such crops and not whole images (docs/design.md).
 
 Inputs are padded to ``padding_multiple`` = lcm(8·window, 16·attention_window, 32·hyper_window,
 64) (g_a / g_s windows down to 1/8 of the image, SWAtten windows at 1/16, h_a / h_s windows at
