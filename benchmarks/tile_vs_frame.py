@@ -127,9 +127,11 @@ def main() -> None:
     rows, table = [], ["| model | modality | frames | bpp: whole frames | bpp: 128² tiles | frames / tiles | "
                        "PSNR: whole | PSNR: tiles |", "|---|---|---|---|---|---|---|---|"]
     for entry in entries:
-        frames = (thesis_frames(entry, data / "rgbd", args.depth_frames) if needs_thesis_files(entry)
-                  else inputs[entry.modality])
-        modality = f"{thesis_table_of(entry).target} (thesis)" if needs_thesis_files(entry) else entry.modality
+        if needs_thesis_files(entry):
+            frames = thesis_frames(entry, data / "rgbd", args.depth_frames)
+            modality = f"{thesis_table_of(entry).target} (thesis)"
+        else:
+            frames, modality = inputs[entry.modality], entry.modality
         result = {"model": labels.get(entry.digest, entry.model_id), "modality": modality,
                   **tile_vs_frame(load_model(entry), frames)}
         rows.append(result)

@@ -72,22 +72,24 @@ wanted() {   # recipe: to be trained by this call (RECIPES)?
 }
 SOURCE_LAMBDAS="0.005 0.013"   # with FINETUNE_STEPS, the λ each recipe trains at from scratch (depth, RGB)
 train() {   # recipe λ [more train arguments]
-  local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2" source earlier steps
+  local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2" source steps
   shift 2
   wanted "$recipe" || return 0
   runs+=("$run")
   if exported_before "$run"; then echo "$(basename "$run"): trained and exported before"; return 0; fi
-  earlier="$MODELS/crop128/weights/$(basename "$run").safetensors"
-  if [ -f "$earlier" ]; then   # trained before on 128² crops: continue from it on the recipe's crops
-    steps=${FINETUNE_STEPS:-1000}
-    set -- "$@" --init-from "$earlier" --steps "$steps" --milestones "$((steps * 87 / 100))"
-  elif [ -n "${FINETUNE_STEPS:-}" ] && [[ " $SOURCE_LAMBDAS " != *" $lmbda "* ]]; then   # (again on resuming)
+  source="$MODELS/crop128/weights/$(basename "$run").safetensors"   # trained before on 128² crops?
+  if [ ! -f "$source" ]; then
     source=""
-    for candidate in $SOURCE_LAMBDAS; do
-      [ -f "$EXPORTS/thesis-small-$recipe-$candidate.safetensors" ] && source="$EXPORTS/thesis-small-$recipe-$candidate.safetensors"
-    done
-    if [ -z "$source" ]; then echo "$(basename "$run") waits for its source λ to be exported"; return 0; fi
-    set -- "$@" --init-from "$source" --steps "$FINETUNE_STEPS" --milestones "$((FINETUNE_STEPS * 87 / 100))"
+    if [ -n "${FINETUNE_STEPS:-}" ] && [[ " $SOURCE_LAMBDAS " != *" $lmbda "* ]]; then   # (again on resuming)
+      for candidate in $SOURCE_LAMBDAS; do
+        [ -f "$EXPORTS/thesis-small-$recipe-$candidate.safetensors" ] && source="$EXPORTS/thesis-small-$recipe-$candidate.safetensors"
+      done
+      if [ -z "$source" ]; then echo "$(basename "$run") waits for its source λ to be exported"; return 0; fi
+    fi
+  fi
+  if [ -n "$source" ]; then   # continue from it (on the recipe's crops), or fine-tune from the source λ
+    steps=${FINETUNE_STEPS:-1000}
+    set -- "$@" --init-from "$source" --steps "$steps" --milestones "$((steps * 87 / 100))"
   fi
   mkdir -p "$RUNS"
   exec 9> "$RUNS/.$(basename "$run").lock"   # held (by this call and its training) until closed below

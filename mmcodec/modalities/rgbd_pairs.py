@@ -49,10 +49,11 @@ def _unit_for(name: str, unit: str) -> str:
 
 
 class _FolderIndex:
-    """Files of folders by lower-case name, listed once per folder (names match in any case)."""
+    """Files and colour folders by lower-case name, listed once per folder (names match in any case)."""
 
     def __init__(self) -> None:
         self._folders: dict[Path, dict[str, Path]] = {}
+        self._colour_folders: dict[Path, list[Path]] = {}
 
     def files(self, folder: Path) -> dict[str, Path]:
         if folder not in self._folders:
@@ -67,8 +68,10 @@ class _FolderIndex:
 
     def colour_folders(self, sequence: Path) -> list[Path]:
         """The colour folders beside a ``depth/`` folder, in the order of COLOR_FOLDERS, any case."""
-        found = {p.name.lower(): p for p in sequence.iterdir() if p.is_dir()}
-        return [found[name] for name in COLOR_FOLDERS if name in found]
+        if sequence not in self._colour_folders:
+            found = {p.name.lower(): p for p in sequence.iterdir() if p.is_dir()}
+            self._colour_folders[sequence] = [found[name] for name in COLOR_FOLDERS if name in found]
+        return self._colour_folders[sequence]
 
 
 def _sequence_name(root: Path, sequence: Path) -> str:

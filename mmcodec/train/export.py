@@ -139,9 +139,10 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
     return _save_card(entry, lines + training_trace(run_dir / "log.csv"), cards_dir)
 
 
-def _data_folders(config: dict) -> list[str]:
-    """A run's data folders from its saved config (``data``: one folder or a list of them)."""
-    return config["data"] if isinstance(config["data"], list) else [config["data"]]
+def _data_folders(config: dict) -> str:
+    """A run's data folders from its saved config (``data``: one folder or a list of them), for a card."""
+    folders = config["data"] if isinstance(config["data"], list) else [config["data"]]
+    return ", ".join(f"`{d}`" for d in folders)
 
 
 def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: str, hardware: str,
@@ -153,14 +154,13 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
     m = measured["mean"]
     context = (f"decoded colour from `{entry.context_model}` (as the decoder sees it)" if entry.context_model
                else "none (depth alone)")
-    data = _data_folders(config)
     lines = [
         f"# {entry.model_id}",
         "",
         f"- architecture: `{entry.architecture}` {json.dumps(entry.config)}",
         _objective_line(entry, "depth / 65535"),
         f"- context: {context}",
-        f"- training data: {', '.join(f'`{d}`' for d in data)}, the last {config.get('test_fraction', 0):.0%} of "
+        f"- training data: {_data_folders(config)}, the last {config.get('test_fraction', 0):.0%} of "
         f"each sequence held out; holes filled before coding; random {config['crop']}² crops with flips, "
         f"batch {config['batch_size']}",
         f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
@@ -185,7 +185,7 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
 
 def _run_data_line(config: dict) -> str:
     """The card line on a run's data: image folders, or RGB-D sequences with their held-out split."""
-    folders = ", ".join(f"`{d}`" for d in _data_folders(config))
+    folders = _data_folders(config)
     if config.get("dataset") != "rgbd":
         return f"- training data: {folders}, random {config['crop']}² crops with flips, batch {config['batch_size']}"
     context = config.get("context", "none")
