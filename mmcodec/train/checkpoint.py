@@ -10,7 +10,10 @@ import os
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+
+from ..errors import ModelError
 
 
 def _flatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: dict, meta: dict) -> None:
@@ -65,8 +68,14 @@ def load_checkpoint(path: Path, model: torch.nn.Module, optimizers: dict[str, to
 
 
 def read_model_weights(path: Path) -> dict[str, torch.Tensor]:
-    """The model's state dict (float32) from a training checkpoint (``model.*`` keys) or a zoo file."""
-    tensors = load_file(str(path))
+    """The model's state dict (float32) from a training checkpoint (``model.*`` keys) or a zoo file;
+    :class:`ModelError` when the file is missing or not safetensors."""
+    if not path.is_file():
+        raise ModelError(f"no weights file at {path}")
+    try:
+        tensors = load_file(str(path))
+    except SafetensorError as exc:
+        raise ModelError(f"{path}: not a safetensors weights file ({exc})") from None
     if any(k.startswith("model.") for k in tensors):
         tensors = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}

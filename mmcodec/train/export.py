@@ -12,6 +12,7 @@ from ..entropy.factorized import FactorizedEntropyModel
 from ..zoo import CARDS_DIR, WEIGHTS_DIR, ZooEntry, export_model
 from .checkpoint import load_checkpoint
 from .config import TrainConfig
+from .starts import described_start
 
 
 def settle_quantiles(module: torch.nn.Module, max_steps: int = 20_000, tolerance: float = 0.05) -> float:
@@ -124,7 +125,8 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
         f"aux Adam lr {config['aux_learning_rate']}, gradient clip {config['clip_norm']}",
         f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}"
-        + (f"; fine-tuned from `{config['init_from']}` (init_from)" if config.get("init_from") else ""),
+        + (f"; fine-tuned from {described_start(run_dir, 'init_from', config['init_from'])} (init_from)"
+           if config.get("init_from") else ""),
         *prior_fit_lines(entry),
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         "",
@@ -164,8 +166,9 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
         f"each sequence held out; holes filled before coding; random {config['crop']}² crops with flips, "
         f"batch {config['batch_size']}",
         f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
-        f"gradient clip {config['clip_norm']}" + (f"; started from `{config['init_from']}`" if config.get("init_from")
-                                                   else ""),
+        f"gradient clip {config['clip_norm']}"
+        + (f"; started from {described_start(run_dir, 'init_from', config['init_from'])}" if config.get("init_from")
+           else ""),
         f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}",
         *prior_fit_lines(entry),
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
@@ -204,9 +207,9 @@ def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_
     meta = json.loads((run_dir / "checkpoint.json").read_text())
     starts = []
     if config.get("init_from"):
-        starts.append(f"started from `{config['init_from']}`")
+        starts.append(f"started from {described_start(run_dir, 'init_from', config['init_from'])}")
     if config.get("depth_baseline"):
-        starts.append(f"depth path from `{config['depth_baseline']}`, frozen")
+        starts.append(f"depth path from {described_start(run_dir, 'depth_baseline', config['depth_baseline'])}, frozen")
     if config.get("variable_rate"):
         starts.append(f"variable rate, λ drawn in {config['variable_rate']}")
     lines = [

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from ..codecs import create
+from ..errors import ModelError
 from . import distributed
 from .checkpoint import load_checkpoint, read_model_weights, save_checkpoint
 from .config import TrainConfig
@@ -23,6 +24,7 @@ from .context_lr import ContextStepBoost
 from .data import RandomCropImages, list_images
 from .losses import rate_distortion_loss, sample_lambdas
 from .rgbd_data import rgbd_training_data
+from .starts import START_KEYS, record_starts
 from .validation import centre_crops, split_paths, validate
 
 LOG_COLUMNS = ["step", "loss", "bpp", "psnr", "aux", "lr", "wall_seconds", "val_loss", "val_bpp", "val_psnr"]
@@ -84,6 +86,10 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
         torch.set_num_threads(config.threads)
     device = context.device()
     run = Path(config.run_dir)
+    sources = {key: getattr(config, key) for key in START_KEYS}   # the weights it starts from, if any
+    for key, path in sources.items():   # before the run folder exists: a missing source leaves nothing behind
+        if path and not Path(path).is_file():
+            raise ModelError(f"{key}: no weights file at {path}")
     if context.is_main:
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.json").write_text(config.to_json())
@@ -98,6 +104,8 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
     if config.variable_rate and not getattr(model, "variable_rate", False):
         raise ValueError(f"variable_rate needs a model with a λ input (mm-tcm-attention), not {model.name}")
     checkpoint = run / "checkpoint.safetensors"
+    if not checkpoint.exists() and context.is_main:   # a new run: which weights it starts from, by digest
+        record_starts(run, sources)
     if not checkpoint.exists() and config.init_from:
         model.load_initial_weights(read_model_weights(Path(config.init_from)))
     if config.depth_baseline:   # after init_from: a run started from another λ's weights keeps its own baseline

@@ -6,6 +6,7 @@ from mmcodec.evaluate.evaluate import evaluate_folder
 from mmcodec.train.config import TrainConfig
 from mmcodec.train.export import export_run, write_card
 from mmcodec.train.trainer import train
+from mmcodec.zoo import file_digest
 
 from .test_checkpoint import make_data
 
@@ -26,7 +27,8 @@ def test_card_of_a_fine_tuned_run(tmp_path) -> None:
     card = write_card(entry, tmp_path / "second", results, "a test machine", tmp_path / "cards")
     text = card.read_text()
     assert text.startswith("# tiny-0.05\n") and "- objective: R + λ·255²·MSE, λ = 0.05\n" in text
-    assert f"- steps: 2; wall time 0 min on a test machine; fine-tuned from `{first}` (init_from)" in text
+    assert (f"- steps: 2; wall time 0 min on a test machine; fine-tuned from `{first}` "
+            f"(digest `{file_digest(first)}`) (init_from)") in text
     bpp = results["results"]["bpp"][0]
     assert f"| {bpp:.4f} |" in text and "Training curve" not in text      # 2 steps: nothing logged
     card = write_card(export_run(tmp_path / "first", "tiny", 3, tmp_path / "weights"), tmp_path / "first",
@@ -46,7 +48,8 @@ def test_training_card_from_the_command_line(tmp_path, capsys) -> None:
     text = card.read_text()
     assert text.startswith("# tiny-0.05\n") and "- objective: R + λ·255²·MSE, λ = 0.05\n" in text
     assert "- steps: 3 of 3; wall time 0 min on a test machine, 1 thread\n" in text
-    assert f"started from `{first}`" in text and "- measured: docs/results/elsewhere.md" in text
+    assert f"started from `{first}` (digest `{file_digest(first)}`)" in text
+    assert "- measured: docs/results/elsewhere.md" in text
     assert "Training curve" in text and "| 3 |" in text                  # logged every step
     log = (tmp_path / "models" / "cards" / "tiny-0.05.log.csv").read_text().splitlines()
     assert log[0].startswith("step,") and len(log) == 4                  # the run's log, copied beside the card

@@ -1,0 +1,43 @@
+"""The weights a training run started from, recorded by content digest.
+
+A run started from another model's weights (``init_from``, or the frozen ``depth_baseline`` of
+the Convolutional MM-LIC-TCM) names that file by path in its config; the path alone stops naming
+those weights once the file is replaced, e.g. when the source model is trained further and
+exported again under the same name. The trainer therefore records, when a run starts (not when
+it resumes), each such file's digest (the zoo's weights digest, :func:`mmcodec.zoo.file_digest`)
+in ``starts.json`` beside the run's config, and the model cards quote it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..zoo import file_digest
+
+STARTS_FILE = "starts.json"
+START_KEYS = ("init_from", "depth_baseline")
+
+
+def record_starts(run_dir: Path, sources: dict[str, str | None]) -> None:
+    """Write the digest of each source weights file (``init_from`` / ``depth_baseline`` → path, or
+    None) to ``run_dir/starts.json``; nothing when the run started from no weights."""
+    starts = {key: {"path": path, "digest": file_digest(Path(path))}
+              for key, path in sources.items() if key in START_KEYS and path}
+    if starts:
+        (run_dir / STARTS_FILE).write_text(json.dumps(starts, indent=1) + "\n")
+
+
+def start_digest(run_dir: Path, key: str, path: str) -> str | None:
+    """The digest recorded for the run's ``key`` source at ``path``, or None (no record, e.g. a run
+    from before the record existed, or one whose config names another file since)."""
+    try:
+        recorded = json.loads((run_dir / STARTS_FILE).read_text()).get(key, {})
+    except (OSError, ValueError):
+        return None
+    return recorded.get("digest") if recorded.get("path") == path else None
+
+
+def described_start(run_dir: Path, key: str, path: str) -> str:
+    """``path`` as a card names it: quoted, with its recorded digest when there is one."""
+    digest = start_digest(run_dir, key, path)
+    return f"`{path}`" + (f" (digest `{digest}`)" if digest else "")

@@ -1,0 +1,58 @@
+"""A run records the digest of the weights it started from, so its card still names them after the
+file at that path is replaced; a missing or foreign source file is a one-line error before the run
+folder exists."""
+import json
+
+import pytest
+
+from mmcodec.errors import ModelError
+from mmcodec.train.config import TrainConfig
+from mmcodec.train.export import write_training_card
+from mmcodec.train.starts import STARTS_FILE, described_start, start_digest
+from mmcodec.train.trainer import train
+from mmcodec.zoo import file_digest, read_entry
+
+from .test_checkpoint import make_data
+
+
+def config(tmp_path, name: str, **extra) -> TrainConfig:
+    settings = {"crop": 64, "batch_size": 2, "steps": 1, "checkpoint_every": 1, "validation_fraction": 0.0,
+                "progress": False, "threads": 1, **extra}
+    return TrainConfig(architecture="mean-scale", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
+                       run_dir=str(tmp_path / name), **settings)
+
+
+def test_the_source_digest_outlives_the_source_file(tmp_path) -> None:
+    make_data(tmp_path / "data")
+    source = train(config(tmp_path, "source"))
+    digest = file_digest(source)
+    second = tmp_path / "second"
+    train(config(tmp_path, "second", init_from=str(source)))
+    assert json.loads((second / STARTS_FILE).read_text()) == {"init_from": {"path": str(source), "digest": digest}}
+    train(config(tmp_path, "source", steps=2))            # the source trains on: another file at the same path
+    assert file_digest(source) != digest
+    train(config(tmp_path, "second", init_from=str(source), steps=2))     # resuming does not record again
+    assert start_digest(second, "init_from", str(source)) == digest
+    assert described_start(second, "init_from", str(source)) == f"`{source}` (digest `{digest}`)"
+    assert described_start(second, "init_from", "elsewhere.safetensors") == "`elsewhere.safetensors`"
+    assert described_start(tmp_path / "source", "init_from", str(source)) == f"`{source}`"   # no record
+
+    from mmcodec.train.export import export_run
+    entry = export_run(second, "tiny", 1, tmp_path / "models" / "weights")
+    card = write_training_card(read_entry(entry.path), second, "a test machine", "nowhere", tmp_path / "cards")
+    assert f"started from `{source}` (digest `{digest}`)" in card.read_text()
+
+
+@pytest.mark.parametrize("key", ["init_from", "depth_baseline"])
+def test_a_missing_source_stops_the_run_before_it_exists(tmp_path, key) -> None:
+    make_data(tmp_path / "data")
+    with pytest.raises(ModelError, match=f"{key}: no weights file at "):
+        train(config(tmp_path, "run", **{key: str(tmp_path / "absent.safetensors")}))
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_foreign_source_file_is_a_model_error(tmp_path) -> None:
+    make_data(tmp_path / "data")
+    (tmp_path / "foreign.safetensors").write_bytes(b"not safetensors at all")
+    with pytest.raises(ModelError, match="not a safetensors weights file"):
+        train(config(tmp_path, "run", init_from=str(tmp_path / "foreign.safetensors")))
