@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
+from mmcodec.errors import ModelError  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import rgbd_test_frames  # noqa: E402
 from mmcodec.evaluate.thesis_evaluate import evaluate_thesis_model  # noqa: E402
 from mmcodec.thesis_api import THESIS_TABLES, ThesisTable  # noqa: E402
@@ -126,4 +127,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ModelError as error:   # a missing or foreign weights file: one line, no traceback
+        sys.exit(f"thesis_tables: error: {error}")

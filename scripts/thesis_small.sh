@@ -16,14 +16,21 @@
 # card of its training record to $MODELS/weights and $MODELS/cards (MODELS=models/thesis-small, kept
 # by git: a run exported there is not trained again, in this checkout or a fresh one); results to
 # docs/results/thesis-tables.md (or $OUTPUT). The Convolutional MM-LIC-TCM of each λ starts from
-# the depth baseline of the same λ (frozen), so it waits until that baseline has finished; the
-# Attention MM-LIC-TCM's λ map holds the normalised λ of its run (0.0025 → 0, 0.013 → 0.55, 0.05 → 1).
+# the depth baseline of the same λ (its exported weights, else its finished run's; frozen), so it
+# waits until that baseline has finished; the Attention MM-LIC-TCM's λ map holds the normalised λ
+# of its run (0.0025 → 0, 0.013 → 0.55, 0.05 → 1).
 # HARDWARE names the machine in the cards (default: this CPU's model name).
 #
 #   FINETUNE_STEPS=1000 LANE=depth bash scripts/thesis_small.sh &   (and LANE=rgb)
 #     trains each recipe from scratch at one λ only (depth 0.005, RGB 0.013) and its other two λ for
 #     1,000 steps from that run's exported weights (lr ×0.1 for the last 13%): a third of the CPU time
 #     of 18 full runs. A fine-tuned run waits until its source is exported; its card names the source.
+#   FROM_BASELINES=200 LANE=depth bash scripts/thesis_small.sh &   (and LANE=rgb)
+#     trains each fusion recipe at each λ for 200 steps from the exported baseline of its target at
+#     the same λ (lr ×0.1 for the last 13%): the early-fusion models start as that baseline exactly
+#     (mmcodec/codecs/warm_start.py), the Convolutional MM-LIC-TCM too (its SPF modules start as the
+#     identity), the Attention MM-LIC-TCM from its weights with new prompt networks. The thesis trains
+#     them from scratch; this is the CPU's way to train all 12. A run waits until its baseline is exported.
 #   RECIPES="depth-baseline rgb-baseline" ...   only these recipes (of depth-baseline, tcm-4c-depth,
 #     mm-tcm-conv, rgb-baseline, tcm-4c-rgb, mm-tcm-attention)
 # A run being trained by another call (another lane) is passed over: each run holds a lock while it trains.
@@ -72,7 +79,7 @@ wanted() {   # recipe: to be trained by this call (RECIPES)?
 }
 SOURCE_LAMBDAS="0.005 0.013"   # with FINETUNE_STEPS, the λ each recipe trains at from scratch (depth, RGB)
 train() {   # recipe λ [more train arguments]
-  local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2" source steps
+  local recipe=$1 lmbda=$2 run="$RUNS/thesis-small-$1-$2" source steps base
   shift 2
   wanted "$recipe" || return 0
   runs+=("$run")
@@ -86,6 +93,13 @@ train() {   # recipe λ [more train arguments]
       done
       if [ -z "$source" ]; then echo "$(basename "$run") waits for its source λ to be exported"; return 0; fi
     fi
+  fi
+  if [ -z "$source" ] && [ -n "${FROM_BASELINES:-}" ] && [[ $recipe != *-baseline ]]; then
+    case "$recipe" in tcm-4c-depth|mm-tcm-conv) base=depth-baseline ;; *) base=rgb-baseline ;; esac
+    base="$EXPORTS/thesis-small-$base-$lmbda.safetensors"
+    if [ ! -f "$base" ]; then echo "$(basename "$run") waits for $(basename "$base")"; return 0; fi
+    [ "$recipe" = mm-tcm-conv ] || set -- "$@" --init-from "$base"   # (conv: its depth_baseline is that model)
+    set -- "$@" --steps "$FROM_BASELINES" --milestones "$((FROM_BASELINES * 87 / 100))"
   fi
   if [ -n "$source" ]; then   # continue from it (on the recipe's crops), or fine-tune from the source λ
     steps=${FINETUNE_STEPS:-1000}
@@ -107,10 +121,10 @@ for lmbda in 0.005 0.001 0.0001; do   # each recipe's source λ (FINETUNE_STEPS)
   train depth-baseline "$lmbda"
   train tcm-4c-depth "$lmbda"
   baseline="$RUNS/thesis-small-depth-baseline-$lmbda"
-  if finished "$baseline"; then   # its depth path is the finished baseline, frozen
-    train mm-tcm-conv "$lmbda" --set "depth_baseline=$baseline/checkpoint.safetensors"
-  elif exported_before "$baseline"; then
+  if [ -f "$EXPORTS/$(basename "$baseline").safetensors" ]; then   # its depth path: the baseline, frozen
     train mm-tcm-conv "$lmbda" --set "depth_baseline=$EXPORTS/$(basename "$baseline").safetensors"
+  elif finished "$baseline"; then
+    train mm-tcm-conv "$lmbda" --set "depth_baseline=$baseline/checkpoint.safetensors"
   elif wanted mm-tcm-conv; then
     echo "mm-tcm-conv $lmbda waits for its depth baseline to finish"; runs+=("$RUNS/thesis-small-mm-tcm-conv-$lmbda")
   fi

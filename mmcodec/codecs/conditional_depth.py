@@ -36,6 +36,7 @@ from ..layers import GDN, conv, deconv
 from ..layers.native import native_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
+from .warm_start import grown_state
 
 
 class ContextEncoder(nn.Module):
@@ -124,28 +125,9 @@ class DepthMeanScaleCodec(LearnedCodec):
         if not self.prior_residual or set(state) - set(own):
             raise ModelError("initial weights must be this model's, or a depth-only model's for a conditional "
                              "model with prior_residual")
-        extended = {}
-        for key, target in own.items():
-            if key not in state:
-                if not key.startswith(("context.", "entropy_parameters.")):
-                    raise ModelError(f"initial weights lack {key}")
-                extended[key] = torch.zeros_like(target) if key.startswith("entropy_parameters.2.") else target
-                continue
-            source = state[key]
-            if target.numel() == 0:       # entropy tables: sized when loaded
-                extended[key] = source
-                continue
-            grown = [d for d in range(target.dim()) if target.shape[d] != source.shape[d]] \
-                if target.dim() == source.dim() else None
-            if grown is None or len(grown) > 1 or (grown and target.shape[grown[0]] < source.shape[grown[0]]):
-                raise ModelError(f"initial weights for {key} have shape {list(source.shape)}, "
-                                 f"not {list(target.shape)} or a part of it")
-            if not grown:
-                extended[key] = source
-                continue
-            zeros = torch.zeros_like(target)
-            zeros.narrow(grown[0], 0, source.shape[grown[0]]).copy_(source)
-            extended[key] = zeros
+        extended = grown_state(own, state, is_new=lambda key: key.startswith(("context.", "entropy_parameters.")))
+        last = "entropy_parameters.2."     # e's last layer: zero, so the context adds nothing at first
+        extended.update({key: torch.zeros_like(value) for key, value in own.items() if key.startswith(last)})
         self.load_state_dict(extended)
 
     def context_weight_masks(self) -> dict[str, torch.Tensor]:

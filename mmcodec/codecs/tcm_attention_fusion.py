@@ -62,6 +62,7 @@ from ..layers.residual import ResidualBlockWithStride, conv3x3
 from ..layers.tcm_block import TCMBlock
 from .registry import register
 from .tcm import TCMCodec
+from .warm_start import grown_state
 
 RGB_CHANNELS, DEPTH_CHANNELS = 3, 1
 
@@ -187,6 +188,22 @@ class TCMAttentionFusionCodec(TCMCodec):
         """Code at trade-off λ from now on (a model trained with ``variable_rate``: one set of
         weights, any λ in its range; the decoder needs no λ)."""
         self.prompt_lambda = self.g_a.prompt_lambda = prompt_lambda_for(lmbda)
+
+    def load_initial_weights(self, state: dict[str, torch.Tensor]) -> None:
+        """Start training from ``state``: this model's own weights, or an RGB LIC-TCM's of the same
+        configuration (the thesis's RGB baseline, which it trains from scratch instead). Its g_a
+        layers become the prompted blocks' (``g_a.K`` → ``g_a.layers.K``); p_a, l_a and the prompt
+        LayerNorms keep their initialisation. Unlike the early-fusion model (:mod:`.warm_start`) the
+        result does not compute the baseline exactly: the prompt tokens take part in every window's
+        attention from the first step."""
+        def renamed(key: str) -> str:   # the RGB model's g_a.K → g_a.layers.K (own keys stay)
+            return "g_a.layers." + key[len("g_a."):] if key.startswith("g_a.") and key.split(".")[1].isdigit() else key
+
+        def is_new(key: str) -> bool:
+            return key.startswith(("g_a.p_a.", "g_a.l_a.")) or ".ln_prompt." in key
+
+        state = {renamed(key): value for key, value in state.items()}
+        self.load_state_dict(grown_state(self.state_dict(), state, is_new, may_grow=lambda key: False))
 
     def config(self) -> dict:
         config = super().config()

@@ -13,13 +13,21 @@ The input follows this package's multimodal convention, target channels first an
 context after: ``[rgb (3), depth (1)]`` for ``target="rgb"``, ``[depth (1), rgb (3)]`` for
 ``target="depth"``; ``x_hat`` has the target's channels only (``out_channels``). The decoder
 needs nothing but the streams: the context only enters the encoder.
+
+A training run may start from the single-modality LIC-TCM of the target (the thesis's depth or RGB
+baseline, same configuration): :meth:`TCMEarlyFusionCodec.load_initial_weights` puts its weights in
+and zeros in g_a's context input channels, so the model starts as that baseline exactly
+(:mod:`.warm_start`); the thesis trains these models from scratch.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from .registry import register
 from .tcm import TCMCodec
+from .warm_start import grown_state
 
 #: target → (target channels, context channels)
 TARGET_CHANNELS: dict[str, tuple[int, int]] = {"rgb": (3, 1), "depth": (1, 3)}
@@ -46,3 +54,10 @@ class TCMEarlyFusionCodec(TCMCodec):
         config = super().config()
         del config["in_channels"], config["out_channels"]
         return {"target": self.target, **config}
+
+    def load_initial_weights(self, state: dict[str, torch.Tensor]) -> None:
+        """Start training from ``state``: this model's own weights, or the weights of a LIC-TCM of
+        the same configuration on the target alone (``in_channels`` = the target's), whose g_a's
+        first layer is extended with zero weights on the context channels (:func:`grown_state`)."""
+        first_layer = "g_a.0."    # the only one that reads the context
+        self.load_state_dict(grown_state(self.state_dict(), state, may_grow=lambda key: key.startswith(first_layer)))

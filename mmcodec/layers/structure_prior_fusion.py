@@ -98,6 +98,20 @@ class StructurePriorFusion(nn.Module):
         self.extract_context = conv3x3(channels if context_channels is None else context_channels, half)
         self.esa = EnhancedSpatialAttention(channels)
         self.fuse = conv3x3(channels, channels)
+        self.start_as_identity()
+
+    def start_as_identity(self) -> None:
+        """Our initialisation (neither paper gives one): the two feature extractions start at zero
+        and the final convolution as the identity, so SPF(d, r) = d until training moves them, a
+        zero-initialised residual branch as ControlNet's zero convolutions (Zhang et al., arXiv
+        2302.05543). A Convolutional MM-LIC-TCM started from a depth baseline then codes as that
+        baseline at step 0. Gradients still reach the extractions: ESA(x) = x ⊙ m with m > 0."""
+        with torch.no_grad():
+            for extraction in (self.extract_main, self.extract_context):
+                extraction.weight.zero_()
+                extraction.bias.zero_()
+            nn.init.dirac_(self.fuse.weight)
+            self.fuse.bias.zero_()
 
     def forward(self, main: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         stacked = torch.cat([self.extract_main(main), self.extract_context(context)], dim=1)

@@ -12,6 +12,7 @@ from mmcodec.codecs.tcm_attention_fusion import (
     prompt_lambda_for,
     prompt_lambdas_for,
 )
+from mmcodec.errors import ModelError
 from mmcodec.layers.prompted_tcm import PromptedTCMBlock
 from mmcodec.layers.tcm_block import TCMBlock
 
@@ -198,3 +199,20 @@ def test_prompt_lambda_for_the_thesis_range() -> None:
     assert prompt_lambda_for(0.0025) == 0.0 and prompt_lambda_for(0.05) == 1.0
     assert prompt_lambda_for(0.013) == pytest.approx(0.5503, abs=1e-4)
     assert prompt_lambda_for(1.0) == 1.0 and prompt_lambda_for(1e-5) == 0.0
+
+
+def test_a_run_can_start_from_the_rgb_baseline() -> None:
+    torch.manual_seed(4)
+    baseline = create("tcm", **TINY)
+    with torch.no_grad():
+        for parameter in baseline.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.02)
+    codec = tiny()
+    prompts_before = {k: v.clone() for k, v in codec.state_dict().items() if ".p_a." in k or ".l_a." in k}
+    codec.load_initial_weights(baseline.state_dict())
+    own = codec.state_dict()
+    for key, value in baseline.state_dict().items():
+        assert torch.equal(own[key.replace("g_a.", "g_a.layers.", 1) if key.startswith("g_a.") else key], value)
+    assert all(torch.equal(own[k], v) for k, v in prompts_before.items())     # the prompt networks as initialised
+    with pytest.raises(ModelError, match="shape"):
+        tiny().load_initial_weights(create("tcm", **TINY, in_channels=1).state_dict())   # a depth model

@@ -8,7 +8,9 @@ from mmcodec.codecs import architecture_class, canonical_name, create
 from mmcodec.codecs.tcm import TCMCodec
 from mmcodec.codecs.tcm_conv_fusion import TCMConvFusionCodec
 from mmcodec.codecs.tcm_early_fusion import TCMEarlyFusionCodec
+from mmcodec.errors import ModelError
 from mmcodec.layers.residual import ResidualBlockWithStride
+from mmcodec.layers.structure_prior_fusion import StructurePriorFusion
 
 from .coding_checks import assert_exact_deterministic_round_trip
 
@@ -109,7 +111,10 @@ def test_training_forward_for_odd_sizes(name: str, extra: dict, out_channels: in
         assert bool(((likelihoods > 0) & (likelihoods <= 1)).all())
     bits = sum(-torch.log2(v).sum() for v in out["likelihoods"].values())
     (bits + out["x_hat"].square().sum()).backward()
-    assert x.grad[:, out_channels:].abs().sum() > 0       # the context reaches the latents
+    if name == "mm-tcm-conv":   # its SPF modules start as the identity: the context's way in gets gradients
+        assert all(fusion.extract_context.weight.grad.abs().sum() > 0 for fusion in codec.g_a.fusions)
+    else:
+        assert x.grad[:, out_channels:].abs().sum() > 0   # the context reaches the latents
 
 
 @pytest.mark.parametrize(("name", "extra", "out_channels"), MODELS, ids=MODEL_IDS)
@@ -194,3 +199,61 @@ def test_freeze_depth_path_freezes_exactly_the_shared_parts() -> None:
     assert all(p.grad is None for n, p in codec.named_parameters() if n in frozen)
     assert codec.g_a.fusions[1].fuse.weight.grad.abs().sum() > 0 and codec.g_a.rgb[0].conv1.weight.grad is not None
     codec.aux_loss().backward()                                          # the trainer's auxiliary step still works
+
+
+# -- warm starts from the single-modality baselines ----------------------------------------------
+def _trained_looking(codec: TCMCodec) -> TCMCodec:
+    """Weights moved off their initialisation (zero-initialised layers included)."""
+    with torch.no_grad():
+        for name, p in codec.named_parameters():
+            if not name.endswith("quantiles"):
+                p.add_(torch.randn_like(p) * 0.02)
+    return codec
+
+
+def _assert_codes_alike(model: TCMCodec, baseline: TCMCodec, x: torch.Tensor, target_channels: int) -> None:
+    """``model`` on the stack ``x`` computes what ``baseline`` computes on its target channels."""
+    model.eval(), baseline.eval()
+    with torch.no_grad():
+        fused, alone = model(x), baseline(x[:, :target_channels])
+    torch.testing.assert_close(fused["x_hat"], alone["x_hat"], atol=1e-5, rtol=0)
+    for key in ("y", "z"):
+        torch.testing.assert_close(fused["likelihoods"][key], alone["likelihoods"][key], atol=1e-5, rtol=1e-4)
+    model.update(), baseline.update()
+    assert model.compress(x).streams == baseline.compress(x[:, :target_channels]).streams
+
+
+@pytest.mark.parametrize("target", ["rgb", "depth"])
+def test_a_4c_model_started_from_its_target_s_baseline_codes_as_it(target: str) -> None:
+    channels = 3 if target == "rgb" else 1
+    baseline = _trained_looking(tiny("tcm", seed=4, in_channels=channels))
+    codec = tiny("tcm-4c", target=target)
+    codec.load_initial_weights(baseline.state_dict())
+    first = codec.g_a[0].conv1.weight
+    assert first[:, channels:].abs().sum() == 0 and torch.equal(first[:, :channels], baseline.g_a[0].conv1.weight)
+    _assert_codes_alike(codec, baseline, rgbd(channels), channels)
+    again = tiny("tcm-4c", seed=9, target=target)
+    again.load_initial_weights(codec.state_dict())                     # its own weights, as they are
+    assert all(torch.equal(v, codec.state_dict()[k]) for k, v in again.state_dict().items())
+
+
+def test_a_4c_model_refuses_the_other_modality_s_baseline() -> None:
+    with pytest.raises(ModelError, match="shape"):
+        tiny("tcm-4c", target="depth").load_initial_weights(tiny("tcm").state_dict())   # an RGB model
+    with pytest.raises(ModelError, match="g_s"):      # a depth model: its g_s would need more outputs
+        tiny("tcm-4c", target="rgb").load_initial_weights(tiny("tcm", in_channels=1).state_dict())
+
+
+def test_a_conv_model_given_its_depth_baseline_codes_as_it() -> None:
+    baseline = _trained_looking(tiny("tcm", seed=6, in_channels=1))
+    codec = tiny("mm-tcm-conv")
+    codec.load_depth_baseline(baseline)
+    _assert_codes_alike(codec, baseline, rgbd(1), 1)
+
+
+def test_spf_starts_as_the_identity_of_its_main_path_and_learns_the_context() -> None:
+    spf = StructurePriorFusion(16, context_channels=8)
+    main, context = torch.rand(2, 16, 12, 12), torch.rand(2, 8, 12, 12)
+    assert torch.equal(spf(main, context), main)
+    spf(main, context).square().sum().backward()
+    assert spf.extract_context.weight.grad.abs().sum() > 0 and spf.extract_main.weight.grad.abs().sum() > 0

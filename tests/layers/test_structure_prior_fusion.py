@@ -32,6 +32,9 @@ def test_spf_structure_output_and_gradients() -> None:
     spf = StructurePriorFusion(16, context_channels=8)
     assert (spf.extract_main.out_channels, spf.extract_context.in_channels, spf.esa.conv1.in_channels,
             spf.esa.conv1.out_channels, spf.fuse.in_channels, spf.fuse.out_channels) == (8, 8, 16, 4, 16, 16)
+    with torch.no_grad():                    # off the identity start (test_tcm_fusion tests that start)
+        for parameter in spf.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.1)
     main = torch.rand(2, 16, 12, 12, requires_grad=True)
     context = torch.rand(2, 8, 12, 12, requires_grad=True)
     out = spf(main, context)

@@ -1,0 +1,56 @@
+"""Starting a model from a smaller model's weights so that it first computes that model exactly.
+
+A multimodal codec that reads one more modality than a trained single-modality codec (the RGB-D
+thesis's 4-channel LIC-TCM, ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt sec. 3.1.1, and its
+prompted Attention MM-LIC-TCM, sec. 3.1.3; the RGB-conditional depth codec) differs from it only in
+layers whose inputs grew by the context's channels and in modules the smaller model lacks. Started
+with the smaller model's weights in the leading (target) channels and zeros in the context's, it
+computes the smaller model's output at step 0, and training only has to learn what the context adds:
+the warm start that lets a few hundred steps on CPU improve on a trained baseline rather than train
+a new model from random weights.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+
+from ..errors import ModelError
+
+
+def grown_state(own: Mapping[str, torch.Tensor], source: Mapping[str, torch.Tensor],
+                is_new: Callable[[str], bool] = lambda key: False,
+                may_grow: Callable[[str], bool] = lambda key: True) -> dict[str, torch.Tensor]:
+    """``own`` (a model's state dict) with ``source``'s weights written into it.
+
+    - an entry of the same shape is copied from ``source``;
+    - an entry of ``source`` smaller in exactly one dimension (inputs that grew by the context's
+      channels), if ``may_grow(key)``, fills the leading part of that dimension; the rest is zero;
+    - an entry ``source`` lacks keeps ``own``'s value, if ``is_new(key)`` says the smaller model has
+      no such module; otherwise it is an error, as is an entry of ``source`` that ``own`` lacks;
+    - empty entries of ``own`` (entropy tables, sized when loaded) take ``source``'s as they are.
+
+    Raises :class:`ModelError` naming the first entry that does not fit."""
+    foreign = sorted(set(source) - set(own))
+    if foreign:
+        raise ModelError(f"initial weights hold {foreign[0]}, which this model lacks")
+    state: dict[str, torch.Tensor] = {}
+    for key, target in own.items():
+        if key not in source:
+            if not is_new(key):
+                raise ModelError(f"initial weights lack {key}")
+            state[key] = target
+            continue
+        weights = source[key]
+        if target.numel() == 0 or weights.shape == target.shape:
+            state[key] = weights
+            continue
+        grown = [d for d in range(target.dim()) if target.shape[d] != weights.shape[d]] \
+            if target.dim() == weights.dim() else []
+        if len(grown) != 1 or target.shape[grown[0]] < weights.shape[grown[0]] or not may_grow(key):
+            raise ModelError(f"initial weights for {key} have shape {list(weights.shape)}, "
+                             f"not {list(target.shape)} or a part of it")
+        extended = torch.zeros_like(target)
+        extended.narrow(grown[0], 0, weights.shape[grown[0]]).copy_(weights)
+        state[key] = extended
+    return state
