@@ -8,6 +8,7 @@ interrupted or failed command never leaves a half-written file.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import NoReturn, Sequence
 
@@ -162,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0), or a usage error already printed on one line (2)
         return exc.code if isinstance(exc.code, int) else 2
+    args.command_line = shlex.join(["mmcodec", *(sys.argv[1:] if argv is None else argv)])   # for the records
     try:
         args.run(args)
     except MmcodecError as exc:

@@ -15,7 +15,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                          max_minutes=args.max_minutes, lmbda=args.lmbda, init_from=args.init_from,
                          milestones=milestones, threads=args.threads)
     try:
-        print(f"checkpoint: {train(config)}")
+        print(f"checkpoint: {train(config, args.command_line)}")
     except KeyboardInterrupt:
         print(f"interrupted; checkpoint saved in {config.run_dir}", file=sys.stderr)
         raise
@@ -39,8 +39,10 @@ def cmd_export(args: argparse.Namespace) -> None:
     card_dir = weights_dir.parent / "cards" if args.output else None
     if args.measured_in:
         from ..train.export import write_training_card
+        from ..zoo import CARDS_DIR
 
-        card = write_training_card(entry, run, args.hardware, args.measured_in, *([card_dir] if card_dir else []))
+        card = write_training_card(entry, run, args.hardware, args.measured_in, card_dir or CARDS_DIR,
+                                   export_command=args.command_line)
         print(f"model card: {card}")
     if args.kodak:
         import json

@@ -12,7 +12,7 @@ from ..entropy.factorized import FactorizedEntropyModel
 from ..zoo import CARDS_DIR, WEIGHTS_DIR, ZooEntry, export_model
 from .checkpoint import load_checkpoint
 from .config import TrainConfig
-from .starts import described_start
+from .starts import described_start, start_command
 
 
 def settle_quantiles(module: torch.nn.Module, max_steps: int = 20_000, tolerance: float = 0.05) -> float:
@@ -197,12 +197,23 @@ def _run_data_line(config: dict) -> str:
             f"{config['crop']}² crops with flips, batch {config['batch_size']}")
 
 
+def trained_by_lines(run_dir: Path, export_command: str | None) -> list[str]:
+    """The card's "trained by" line: the command that started the run (if recorded) and the one that
+    exported it."""
+    started = start_command(run_dir)
+    if not started and not export_command:
+        return []
+    parts = [f"`{command}`" for command in (started, export_command) if command]
+    return ["- trained by: " + ", then ".join(parts)]
+
+
 def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_in: str,
-                        cards_dir: Path = CARDS_DIR) -> Path:
+                        cards_dir: Path = CARDS_DIR, export_command: str | None = None) -> Path:
     """Model card with the training record alone (no measurement here): architecture, objective,
     data, optimiser, where it started, steps, hardware, wall time and the training curve, beside
     the run's CSV log (``<model id>.log.csv``). ``measured_in`` says where its results are (e.g.
-    the thesis tables, ``benchmarks/thesis_tables.py``)."""
+    the thesis tables, ``benchmarks/thesis_tables.py``); ``export_command`` the command that exported
+    it, quoted with the recorded command that started the run (``starts.py``)."""
     config = json.loads((run_dir / "config.json").read_text())
     meta = json.loads((run_dir / "checkpoint.json").read_text())
     starts = []
@@ -227,6 +238,7 @@ def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_
         *prior_fit_lines(entry),
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         f"- measured: {measured_in}",
+        *trained_by_lines(run_dir, export_command),
         "",
     ]
     card = _save_card(entry, lines + training_trace(run_dir / "log.csv"), cards_dir)

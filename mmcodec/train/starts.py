@@ -5,7 +5,8 @@ the Convolutional MM-LIC-TCM) names that file by path in its config; the path al
 those weights once the file is replaced, e.g. when the source model is trained further and
 exported again under the same name. The trainer therefore records, when a run starts (not when
 it resumes), each such file's digest (the zoo's weights digest, :func:`mmcodec.zoo.file_digest`)
-in ``starts.json`` beside the run's config, and the model cards quote it.
+in ``starts.json`` beside the run's config, and the model cards quote it. The command line that
+started the run (``mmcodec train …``) is recorded there too, so a card says how to train it again.
 """
 from __future__ import annotations
 
@@ -18,21 +19,37 @@ STARTS_FILE = "starts.json"
 START_KEYS = ("init_from", "depth_baseline")
 
 
-def record_starts(run_dir: Path, sources: dict[str, str | None]) -> None:
+def record_starts(run_dir: Path, sources: dict[str, str | None], command: str | None = None) -> None:
     """Write the digest of each source weights file (``init_from`` / ``depth_baseline`` → path, or
-    None) to ``run_dir/starts.json``; nothing when the run started from no weights."""
-    starts = {key: {"path": path, "digest": file_digest(Path(path))}
-              for key, path in sources.items() if key in START_KEYS and path}
+    None) and the ``command`` that started the run, if given, to ``run_dir/starts.json``; nothing
+    when there is neither."""
+    starts: dict = {key: {"path": path, "digest": file_digest(Path(path))}
+                    for key, path in sources.items() if key in START_KEYS and path}
+    if command:
+        starts["command"] = command
     if starts:
         (run_dir / STARTS_FILE).write_text(json.dumps(starts, indent=1) + "\n")
+
+
+def _record(run_dir: Path) -> dict:
+    try:
+        record = json.loads((run_dir / STARTS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def start_command(run_dir: Path) -> str | None:
+    """The command line that started the run, if recorded."""
+    command = _record(run_dir).get("command")
+    return command if isinstance(command, str) else None
 
 
 def start_digest(run_dir: Path, key: str, path: str) -> str | None:
     """The digest recorded for the run's ``key`` source at ``path``, or None (no record, e.g. a run
     from before the record existed, or one whose config names another file since)."""
-    try:
-        recorded = json.loads((run_dir / STARTS_FILE).read_text()).get(key, {})
-    except (OSError, ValueError):
+    recorded = _record(run_dir).get(key)
+    if not isinstance(recorded, dict):
         return None
     return recorded.get("digest") if recorded.get("path") == path else None
 

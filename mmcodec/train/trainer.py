@@ -71,16 +71,18 @@ class _Log:
                 self.board.close()
 
 
-def train(config: TrainConfig) -> Path:
-    """Train (or resume) the run in ``config.run_dir``; returns the path of the last checkpoint."""
+def train(config: TrainConfig, command: str | None = None) -> Path:
+    """Train (or resume) the run in ``config.run_dir``; returns the path of the last checkpoint.
+    ``command``, the command line that asked for it, is recorded when the run starts (``starts.py``)."""
     context = distributed.start()
     try:
-        return train_process(config, context)[0]
+        return train_process(config, context, command)[0]
     finally:
         distributed.stop(context)
 
 
-def train_process(config: TrainConfig, context: distributed.Distributed) -> tuple[Path, torch.nn.Module]:
+def train_process(config: TrainConfig, context: distributed.Distributed,
+                  command: str | None = None) -> tuple[Path, torch.nn.Module]:
     """The training loop of one process; returns the checkpoint path and the trained model."""
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -105,7 +107,7 @@ def train_process(config: TrainConfig, context: distributed.Distributed) -> tupl
         raise ValueError(f"variable_rate needs a model with a λ input (mm-tcm-attention), not {model.name}")
     checkpoint = run / "checkpoint.safetensors"
     if not checkpoint.exists() and context.is_main:   # a new run: which weights it starts from, by digest
-        record_starts(run, sources)
+        record_starts(run, sources, command)
     if not checkpoint.exists() and config.init_from:
         model.load_initial_weights(read_model_weights(Path(config.init_from)))
     if config.depth_baseline:   # after init_from: a run started from another λ's weights keeps its own baseline

@@ -50,6 +50,8 @@ def test_training_card_from_the_command_line(tmp_path, capsys) -> None:
     assert "- steps: 3 of 3; wall time 0 min on a test machine, 1 thread\n" in text
     assert f"started from `{first}` (digest `{file_digest(first)}`)" in text
     assert "- measured: docs/results/elsewhere.md" in text
+    assert (f"- trained by: `mmcodec export {tmp_path / 'second'} --model-id tiny-0.05 --quality 2 --hardware "
+            f"'a test machine'") in text                      # started through train(), not the command line
     assert "Training curve" in text and "| 3 |" in text                  # logged every step
     log = (tmp_path / "models" / "cards" / "tiny-0.05.log.csv").read_text().splitlines()
     assert log[0].startswith("step,") and len(log) == 4                  # the run's log, copied beside the card

@@ -8,7 +8,7 @@ import pytest
 from mmcodec.errors import ModelError
 from mmcodec.train.config import TrainConfig
 from mmcodec.train.export import write_training_card
-from mmcodec.train.starts import STARTS_FILE, described_start, start_digest
+from mmcodec.train.starts import STARTS_FILE, described_start, start_command, start_digest
 from mmcodec.train.trainer import train
 from mmcodec.zoo import file_digest, read_entry
 
@@ -56,3 +56,34 @@ def test_a_foreign_source_file_is_a_model_error(tmp_path) -> None:
     (tmp_path / "foreign.safetensors").write_bytes(b"not safetensors at all")
     with pytest.raises(ModelError, match="not a safetensors weights file"):
         train(config(tmp_path, "run", init_from=str(tmp_path / "foreign.safetensors")))
+
+
+def test_the_card_quotes_the_commands_that_started_and_exported_the_run(tmp_path) -> None:
+    make_data(tmp_path / "data")
+    run = tmp_path / "run"
+    train(config(tmp_path, "run"), command="mmcodec train --config c.yaml --steps 1")
+    assert start_command(run) == "mmcodec train --config c.yaml --steps 1"
+    train(config(tmp_path, "run", steps=2), command="mmcodec train --config c.yaml --steps 2")
+    assert start_command(run) == "mmcodec train --config c.yaml --steps 1"      # recorded when it started
+    assert start_command(tmp_path / "elsewhere") is None
+
+    from mmcodec.train.export import export_run
+    entry = read_entry(export_run(run, "tiny", 1, tmp_path / "models" / "weights").path)
+    card = write_training_card(entry, run, "a test machine", "nowhere", tmp_path / "cards",
+                               export_command="mmcodec export run").read_text()
+    assert "- trained by: `mmcodec train --config c.yaml --steps 1`, then `mmcodec export run`" in card
+    (run / STARTS_FILE).unlink()                                  # a run from before the record
+    card = write_training_card(entry, run, "a test machine", "nowhere", tmp_path / "cards").read_text()
+    assert "trained by" not in card
+
+
+def test_mmcodec_train_records_its_command_line(tmp_path) -> None:
+    from mmcodec.cli import main
+
+    make_data(tmp_path / "data")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(config(tmp_path, "unused").to_json())          # JSON is YAML
+    argv = ["train", "--config", str(recipe), "--run-dir", str(tmp_path / "cli run"), "--steps", "1"]
+    assert main(argv) == 0
+    assert start_command(tmp_path / "cli run") == (f"mmcodec train --config {recipe} --run-dir "
+                                                   f"'{tmp_path / 'cli run'}' --steps 1")
