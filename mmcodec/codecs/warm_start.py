@@ -1,13 +1,14 @@
 """Starting a model from a smaller model's weights so that it first computes that model exactly.
 
 A multimodal codec that reads one more modality than a trained single-modality codec (the RGB-D
-thesis's 4-channel LIC-TCM, ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt sec. 3.1.1, and its
-prompted Attention MM-LIC-TCM, sec. 3.1.3; the RGB-conditional depth codec) differs from it only in
-layers whose inputs grew by the context's channels and in modules the smaller model lacks. Started
-with the smaller model's weights in the leading (target) channels and zeros in the context's, it
-computes the smaller model's output at step 0, and training only has to learn what the context adds:
-the warm start that lets a few hundred steps on CPU improve on a trained baseline rather than train
-a new model from random weights.
+thesis's 4-channel LIC-TCM, ../shared/papers/multimodal-lic-tcm-rgbd-thesis.txt sec. 3.1.1; the
+RGB-conditional depth codec) differs from it only in layers whose inputs grew by the context's
+channels and in modules the smaller model lacks. Started with the smaller model's weights in the
+leading (target) channels, zeros in the context's and the new modules arranged to add nothing, it
+computes the smaller model's output at step 0, and training only has to learn what the context
+adds: a short run starts from the baseline's quality instead of from random weights. (The
+thesis's Attention MM-LIC-TCM, sec. 3.1.3, takes its baseline's weights the same way, but its new
+prompt networks change the attention from the start.)
 """
 from __future__ import annotations
 

@@ -200,11 +200,8 @@ def _run_data_line(config: dict) -> str:
 def trained_by_lines(run_dir: Path, export_command: str | None) -> list[str]:
     """The card's "trained by" line: the command that started the run (if recorded) and the one that
     exported it."""
-    started = start_command(run_dir)
-    if not started and not export_command:
-        return []
-    parts = [f"`{command}`" for command in (started, export_command) if command]
-    return ["- trained by: " + ", then ".join(parts)]
+    parts = [f"`{command}`" for command in (start_command(run_dir), export_command) if command]
+    return ["- trained by: " + ", then ".join(parts)] if parts else []
 
 
 def write_training_card(entry: ZooEntry, run_dir: Path, hardware: str, measured_in: str,
