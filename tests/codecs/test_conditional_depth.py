@@ -7,6 +7,8 @@ from mmcodec.errors import ModelError
 from mmcodec.train.checkpoint import read_model_weights
 from mmcodec.zoo import find_entry, load_model
 
+from .coding_checks import moved_off_initialisation
+
 CONFIG = {"n": 16, "m": 24}
 
 
@@ -73,18 +75,10 @@ def test_context_must_match_the_kind_of_codec():
             codec.decompress(codec.compress(x), context)
 
 
-def _trained_looking(model):
-    """Random but non-trivial weights everywhere (fresh GDN/conv init is too regular to tell layers apart)."""
-    torch.manual_seed(2)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if not name.endswith("quantiles"):
-                p.add_(torch.randn_like(p) * 0.01)
-    return model
 
 
 def test_a_conditional_model_starts_exactly_as_the_depth_only_model():
-    depth_only = _trained_looking(create("depth-mean-scale", **CONFIG)).eval()
+    depth_only = moved_off_initialisation(create("depth-mean-scale", **CONFIG), 0.01, seed=2).eval()
     torch.manual_seed(3)
     conditional = create("rgb-conditional-depth", **CONFIG, prior_residual=True).eval()
     conditional.load_initial_weights(depth_only.state_dict())

@@ -16,7 +16,7 @@ from mmcodec.errors import ModelError
 from mmcodec.layers.prompted_tcm import PromptedTCMBlock
 from mmcodec.layers.tcm_block import TCMBlock
 
-from .coding_checks import assert_exact_deterministic_round_trip
+from .coding_checks import assert_exact_deterministic_round_trip, moved_off_initialisation
 
 NAME = "mm-tcm-attention"
 TINY = TCMCodec.test_config     # n=16, m=16 in 2 slices, windows 4 / 2: padding multiple 64
@@ -203,10 +203,7 @@ def test_prompt_lambda_for_the_thesis_range() -> None:
 
 def test_a_run_can_start_from_the_rgb_baseline() -> None:
     torch.manual_seed(4)
-    baseline = create("tcm", **TINY)
-    with torch.no_grad():
-        for parameter in baseline.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.02)
+    baseline = moved_off_initialisation(create("tcm", **TINY), 0.02)
     codec = tiny()
     prompts_before = {k: v.clone() for k, v in codec.state_dict().items() if ".p_a." in k or ".l_a." in k}
     codec.load_initial_weights(baseline.state_dict())

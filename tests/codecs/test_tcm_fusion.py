@@ -12,7 +12,7 @@ from mmcodec.errors import ModelError
 from mmcodec.layers.residual import ResidualBlockWithStride
 from mmcodec.layers.structure_prior_fusion import StructurePriorFusion
 
-from .coding_checks import assert_exact_deterministic_round_trip
+from .coding_checks import assert_exact_deterministic_round_trip, moved_off_initialisation
 
 TINY = TCMCodec.test_config     # n=16, m=16 in 2 slices, windows 4 / 2: padding multiple 64
 MODELS = [("tcm-4c", {"target": "rgb"}, 3), ("tcm-4c", {"target": "depth"}, 1), ("mm-tcm-conv", {}, 1)]
@@ -202,15 +202,6 @@ def test_freeze_depth_path_freezes_exactly_the_shared_parts() -> None:
 
 
 # -- warm starts from the single-modality baselines ----------------------------------------------
-def _trained_looking(codec: TCMCodec) -> TCMCodec:
-    """Weights moved off their initialisation (zero-initialised layers included)."""
-    with torch.no_grad():
-        for name, p in codec.named_parameters():
-            if not name.endswith("quantiles"):
-                p.add_(torch.randn_like(p) * 0.02)
-    return codec
-
-
 def _assert_codes_alike(model: TCMCodec, baseline: TCMCodec, x: torch.Tensor, target_channels: int) -> None:
     """``model`` on the stack ``x`` computes what ``baseline`` computes on its target channels."""
     model.eval(), baseline.eval()
@@ -226,7 +217,7 @@ def _assert_codes_alike(model: TCMCodec, baseline: TCMCodec, x: torch.Tensor, ta
 @pytest.mark.parametrize("target", ["rgb", "depth"])
 def test_a_4c_model_started_from_its_target_s_baseline_codes_as_it(target: str) -> None:
     channels = 3 if target == "rgb" else 1
-    baseline = _trained_looking(tiny("tcm", seed=4, in_channels=channels))
+    baseline = moved_off_initialisation(tiny("tcm", seed=4, in_channels=channels), 0.02)
     codec = tiny("tcm-4c", target=target)
     codec.load_initial_weights(baseline.state_dict())
     first = codec.g_a[0].conv1.weight
@@ -245,7 +236,7 @@ def test_a_4c_model_refuses_the_other_modality_s_baseline() -> None:
 
 
 def test_a_conv_model_given_its_depth_baseline_codes_as_it() -> None:
-    baseline = _trained_looking(tiny("tcm", seed=6, in_channels=1))
+    baseline = moved_off_initialisation(tiny("tcm", seed=6, in_channels=1), 0.02)
     codec = tiny("mm-tcm-conv")
     codec.load_depth_baseline(baseline)
     _assert_codes_alike(codec, baseline, rgbd(1), 1)
