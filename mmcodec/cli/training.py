@@ -24,7 +24,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     from ..errors import ModelError
     from ..train.export import export_run, write_card
-    from ..zoo import WEIGHTS_DIR
+    from ..zoo import CARDS_DIR, WEIGHTS_DIR
 
     run = Path(args.run_dir)
     if not (run / "checkpoint.safetensors").is_file():
@@ -36,12 +36,11 @@ def cmd_export(args: argparse.Namespace) -> None:
         if name != "crops":
             print(f"prior of {name} fitted on {entry.prior_fit['crops']} training crops: "
                   f"{fit['bits_before']:.4f} -> {fit['bits_after']:.4f} bits per element")
-    card_dir = weights_dir.parent / "cards" if args.output else None
+    card_dir = weights_dir.parent / "cards" if args.output else CARDS_DIR
     if args.measured_in:
         from ..train.export import write_training_card
-        from ..zoo import CARDS_DIR
 
-        card = write_training_card(entry, run, args.hardware, args.measured_in, card_dir or CARDS_DIR,
+        card = write_training_card(entry, run, args.hardware, args.measured_in, card_dir,
                                    export_command=args.command_line)
         print(f"model card: {card}")
     if args.kodak:
@@ -52,7 +51,7 @@ def cmd_export(args: argparse.Namespace) -> None:
         results = evaluate_folder(entry, Path(args.kodak), progress=True)
         results["command"] = f"mmcodec eval --model {entry.model_id} --data {args.kodak}"
         (run / "kodak.json").write_text(json.dumps(results, indent=2) + "\n")
-        card = write_card(entry, run, results, args.hardware, *( [card_dir] if card_dir else []))
+        card = write_card(entry, run, results, args.hardware, card_dir)
         print(f"model card: {card}")
     if args.rgbd:
         import json
@@ -62,7 +61,5 @@ def cmd_export(args: argparse.Namespace) -> None:
 
         measured = evaluate_depth_model(entry, rgbd_test_frames(Path(args.rgbd)))
         (run / "rgbd.json").write_text(json.dumps(measured, indent=2) + "\n")
-        command = (f"mmcodec export {args.run_dir} --model-id {args.model_id} --quality {args.quality} "
-                   f"--rgbd {args.rgbd}")
-        card = write_depth_card(entry, run, measured, command, args.hardware, *([card_dir] if card_dir else []))
+        card = write_depth_card(entry, run, measured, args.command_line, args.hardware, card_dir)
         print(f"model card: {card} (depth {measured['mean']['depth_bpp']:.4f} bpp, {measured['mean']['psnr']:.2f} dB)")
