@@ -88,13 +88,14 @@ def train_process(config: TrainConfig, context: distributed.Distributed,
         torch.set_num_threads(config.threads)
     device = context.device()
     run = Path(config.run_dir)
+    checkpoint = run / "checkpoint.safetensors"
+    new_run = not checkpoint.exists()
     sources = {key: getattr(config, key) for key in START_KEYS}   # the weights it starts from, if any
-    for key, path in sources.items():   # before the run folder exists: a missing source leaves nothing behind
+    for key, path in sources.items():
         if path and not Path(path).is_file():
             raise ModelError(f"{key}: no weights file at {path}")
-    if context.is_main:
-        run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(config.to_json())
+    # the model and the weights it starts from before the run folder exists: a missing or foreign source,
+    # or one that does not fit, leaves nothing behind
     torch.manual_seed(config.seed)
     model = create(config.architecture, **config.model_config)
     if config.crop % model.padding_multiple:
@@ -105,16 +106,18 @@ def train_process(config: TrainConfig, context: distributed.Distributed,
               f"(docs/design.md); crops of {2 * model.padding_multiple}² or more avoid it", file=sys.stderr)
     if config.variable_rate and not getattr(model, "variable_rate", False):
         raise ValueError(f"variable_rate needs a model with a λ input (mm-tcm-attention), not {model.name}")
-    checkpoint = run / "checkpoint.safetensors"
-    if not checkpoint.exists() and context.is_main:   # a new run: which weights it starts from, by digest
-        record_starts(run, sources, command)
-    if not checkpoint.exists() and config.init_from:
+    if new_run and config.init_from:
         model.load_initial_weights(read_model_weights(Path(config.init_from)))
     if config.depth_baseline:   # after init_from: a run started from another λ's weights keeps its own baseline
         if not hasattr(model, "load_depth_baseline"):
             raise ValueError(f"depth_baseline is for models with a depth path (mm-tcm-conv), not {model.name}")
         model.load_depth_baseline(read_model_weights(Path(config.depth_baseline)))
         model.freeze_depth_path()
+    if context.is_main:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "config.json").write_text(config.to_json())
+        if new_run:   # which weights it starts from, by digest, and the command that started it
+            record_starts(run, sources, command)
     model.to(device)
     aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]

@@ -56,6 +56,7 @@ def test_a_foreign_source_file_is_a_model_error(tmp_path) -> None:
     (tmp_path / "foreign.safetensors").write_bytes(b"not safetensors at all")
     with pytest.raises(ModelError, match="not a safetensors weights file"):
         train(config(tmp_path, "run", init_from=str(tmp_path / "foreign.safetensors")))
+    assert not (tmp_path / "run").exists()                    # read before the run folder is made
 
 
 def test_the_card_quotes_the_commands_that_started_and_exported_the_run(tmp_path) -> None:
