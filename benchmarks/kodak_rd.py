@@ -3,6 +3,8 @@ by default), with real bitstreams: writes the result JSONs, a BD-rate table and 
 
     python benchmarks/kodak_rd.py                       # Kodak → docs/results/kodak.md
     python benchmarks/kodak_rd.py --data DIR --name held-out --anchors jpeg webp
+    python benchmarks/kodak_rd.py --reuse-anchors --extra-results docs/results/kodak/OTHER.json
+                        # add points measured before of a model whose weights are not kept
 
 Every shipped model is evaluated with ``mmcodec eval`` semantics (one point per model, grouped
 into one curve per architecture); every anchor with ``mmcodec anchors``.
@@ -36,10 +38,25 @@ PUBLISHED_LIC_TCM = Curve("paper LIC-TCM N=64", "Liu et al. CVPR 2023, Kodak, MS
                           [29.99, 32.42, 34.18, 37.96], [])
 
 
+def earlier_result(path: Path) -> tuple[str, dict]:
+    """A result JSON measured before by this script (its description starts "mmcodec <architecture>")
+    and the architecture whose curve it belongs to."""
+    try:
+        result = json.loads(path.read_text())
+        words = result["description"].split()
+        result["results"]["bpp"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"error: {path} is not a result JSON of this script ({exc})") from None
+    if len(words) < 2 or words[0] != "mmcodec":
+        raise SystemExit(f"error: {path} is not the result of an mmcodec model")
+    return words[1], result
+
+
 def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_steps: int = 0,
-               refine_architectures: tuple[str, ...] = ()) -> list[Path]:
+               refine_architectures: tuple[str, ...] = (), earlier: tuple[Path, ...] = ()) -> list[Path]:
     """One result JSON per model (shipped image models + ``extra`` weights files), merged into one
-    curve per architecture; ``reuse`` keeps a model's JSON already in ``out``. With
+    curve per architecture, with the ``earlier`` results (JSONs of models measured before whose
+    weights are not kept); ``reuse`` keeps a model's JSON already in ``out``. With
     ``refine_steps``, the models of ``refine_architectures`` are measured once more with the
     encoder refining the latents (a curve "<architecture> + refine<steps>")."""
     by_curve: dict[str, list[dict]] = {}
@@ -55,6 +72,9 @@ def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_s
             result = evaluate_folder(entry, folder, progress=True, refine_steps=steps)
             path.write_text(json.dumps(result, indent=2) + "\n")
         by_curve.setdefault(refined_name(entry.architecture, steps), []).append(result)
+    for path in earlier:
+        architecture, result = earlier_result(path)
+        by_curve.setdefault(architecture, []).append(result)
     paths = []
     for curve, results in by_curve.items():
         merged = merge_points(results, f"mmcodec {curve.replace('+', ' + ')}",
@@ -109,6 +129,8 @@ def main() -> None:
     parser.add_argument("--reuse-models", action="store_true", help="keep model JSONs already in the output")
     parser.add_argument("--extra-models", nargs="*", type=Path, default=[],
                         help="weights files that are not shipped (e.g. other λ of a trained architecture)")
+    parser.add_argument("--extra-results", nargs="*", type=Path, default=[],
+                        help="result JSONs measured before of models whose weights are not kept")
     parser.add_argument("--refine", type=int, default=0, metavar="STEPS",
                         help="also measure the models of --refine-architectures with latent refinement")
     parser.add_argument("--refine-architectures", nargs="*", default=["mean-scale"])
@@ -116,7 +138,8 @@ def main() -> None:
     out = ROOT / "docs" / "results" / args.name
     out.mkdir(parents=True, exist_ok=True)
     paths = [] if args.skip_models else run_models(args.data, out, args.extra_models, args.reuse_models,
-                                                  args.refine, tuple(args.refine_architectures))
+                                                  args.refine, tuple(args.refine_architectures),
+                                                  tuple(args.extra_results))
     paths += run_anchors(args.data, out, args.anchors, args.reuse_anchors)
     by_stem = {p.stem: load_curve(p) for p in paths}
     curves = list(by_stem.values())

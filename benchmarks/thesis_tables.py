@@ -118,7 +118,9 @@ def main() -> None:
                   "where their weights are: `docs/design.md`, \"The RGB-D thesis's models\").", ""]
     lines += ["### Tables 14–15: complexity", "",
               "Encoding / decoding time, parameters and MACs of the six architectures at the thesis's size: "
-              "`docs/benchmarks/complexity.md` (`python benchmarks/complexity.py`).", ""]
+              "`docs/benchmarks/complexity.md` (`python benchmarks/complexity.py`). The encode / decode seconds "
+              "in Tables 8–13 are wall times of the run that measured each row (with `--reuse`, of different "
+              "runs, some beside training jobs on the same cores): compare speeds there, not here.", ""]
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".md").write_text("\n".join(lines))
     output.with_suffix(".json").write_text(json.dumps({"command": command, "machine": machine(), "results": results},

@@ -2,6 +2,7 @@
 
     python benchmarks/training_trend.py runs/RUN [runs/OTHER ...]   # → docs/results/training-trend.md
     python benchmarks/training_trend.py --reuse-measured runs/RUN ...   # measure only new snapshots
+    python benchmarks/training_trend.py --keep runs/NEW_RUN    # add a run, keep the rows of the earlier ones
 
 A run keeps snapshots when trained with ``snapshot_every: N`` (``<run>/snapshots/step-N.safetensors``);
 its latest checkpoint is measured too. Each snapshot is exported as a model (quantiles settled,
@@ -39,6 +40,11 @@ def checkpoints(run: Path) -> list[tuple[int, Path]]:
     return sorted(found.items())
 
 
+def runs_of(command: str) -> set[str]:
+    """The names of the run folders a recorded command of this script measured."""
+    return {Path(word).name for word in command.split()[2:] if not word.startswith("--")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
@@ -46,20 +52,30 @@ def main() -> None:
     parser.add_argument("--name", default="training-trend")
     parser.add_argument("--reuse-measured", action="store_true",
                         help="keep the rows of the last run's JSON for snapshots already measured (same run and step)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the last run's rows of the runs not given here (e.g. runs whose folders are gone), "
+                             "marked †, with the commands that measured them")
     args = parser.parse_args()
-    measured = {}
+    measured, kept, earlier_commands = {}, [], []
     previous = RESULTS / f"{args.name}.json"
-    if args.reuse_measured and previous.exists():
-        measured = {(r["run"], r["step"]): r for r in json.loads(previous.read_text())["rows"]}
+    if (args.reuse_measured or args.keep) and previous.exists():
+        record = json.loads(previous.read_text())
+        if args.reuse_measured:
+            measured = {(r["run"], r["step"]): r for r in record["rows"]}
+        if args.keep:
+            given = {run.name for run in args.runs}
+            kept = [{**r, "kept": True} for r in record["rows"] if r["run"] not in given]
+            earlier = record.get("earlier_commands", []) + [record["command"]] if kept else []
+            earlier_commands = [c for c in earlier if not runs_of(c) <= given]   # those all measured again: gone
     anchors = {n: load_curve(RESULTS / "kodak" / f"anchor-{n}.json") for n in ANCHORS
                if (RESULTS / "kodak" / f"anchor-{n}.json").exists()}
-    rows = []
+    rows = list(kept)
     with tempfile.TemporaryDirectory() as scratch:
         for run in args.runs:
             config = json.loads((run / "config.json").read_text())
             for step, path in checkpoints(run):
                 if (run.name, step) in measured:
-                    rows.append(measured[(run.name, step)])
+                    rows.append({k: v for k, v in measured[(run.name, step)].items() if k != "kept"})
                     continue
                 entry = export_run(run, f"{run.name}-step-{step}", 0, Path(scratch), checkpoint=path)
                 mean = evaluate_folder(entry, args.data)["results"]
@@ -73,8 +89,11 @@ def main() -> None:
                         row[f"vs_{name}"] = None
                 rows.append(row)
                 print(row, flush=True)
-    command = "python benchmarks/training_trend.py " + " ".join(str(r) for r in args.runs)
+    flags = ["--keep"] if args.keep else []
+    command = "python benchmarks/training_trend.py " + " ".join(flags + [str(r) for r in args.runs])
     record = {"command": command, "machine": machine(), "data": str(args.data.name), "rows": rows}
+    if earlier_commands:
+        record["earlier_commands"] = earlier_commands
     (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
     header = "| run | λ | step | bpp | PSNR-RGB dB | MS-SSIM | " + " | ".join(f"bits vs {n}" for n in anchors) + " |"
     lines = [f"# Rate–distortion over training steps ({args.data.name}, real files)", "",
@@ -84,8 +103,12 @@ def main() -> None:
              header, "|---|---|---|---|---|---|" + "---|" * len(anchors)]
     for r in rows:
         cells = " | ".join("" if r[f"vs_{n}"] is None else f"{r[f'vs_{n}']:+.1f}%" for n in anchors)
-        lines.append(f"| {r['run']} | {r['lambda']:g} | {r['step']} | {r['bpp']:.4f} | {r['psnr']:.2f} | "
+        run = r["run"] + (" †" if r.get("kept") else "")
+        lines.append(f"| {run} | {r['lambda']:g} | {r['step']} | {r['bpp']:.4f} | {r['psnr']:.2f} | "
                      f"{r['ms_ssim']:.4f} | {cells} |")
+    if earlier_commands:
+        lines += ["", "† Kept from earlier runs of this benchmark (`--keep`; those runs' folders are not given here), "
+                  "measured with " + "; ".join(f"`{c}`" for c in earlier_commands) + "."]
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -1,0 +1,26 @@
+"""benchmarks/kodak_rd.py: results measured before join the curve of their architecture."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .scripts import load_benchmark
+
+
+def test_an_earlier_result_names_its_architecture(tmp_path: Path) -> None:
+    path = tmp_path / "tcm-point.json"
+    result = {"name": "tcm-point", "description": "mmcodec tcm {'n': 32}, mse λ=0.0035, real bitstreams",
+              "results": {"bpp": [0.2], "psnr-rgb": [25.0]}}
+    path.write_text(json.dumps(result))
+    assert load_benchmark("kodak_rd").earlier_result(path) == ("tcm", result)
+
+
+@pytest.mark.parametrize("text", ["not json", json.dumps({"name": "x"}),
+                                  json.dumps({"description": "jpeg q=50", "results": {"bpp": []}})])
+def test_a_file_that_is_no_model_result_is_refused_in_one_line(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "foreign.json"
+    path.write_text(text)
+    with pytest.raises(SystemExit, match=r"^error: .*foreign\.json"):
+        load_benchmark("kodak_rd").earlier_result(path)
