@@ -40,9 +40,15 @@ def checkpoints(run: Path) -> list[tuple[int, Path]]:
     return sorted(found.items())
 
 
-def runs_of(command: str) -> set[str]:
-    """The names of the run folders a recorded command of this script measured."""
-    return {Path(word).name for word in command.split()[2:] if not word.startswith("--")}
+def recorded_rows(record: dict) -> list[dict]:
+    """The rows of an earlier record, each naming the command that measured it (``measured_by``; rows
+    of records written before rows named it were all measured by the record's own command)."""
+    return [{"measured_by": record["command"], **row} for row in record["rows"]]
+
+
+def kept_rows(record: dict, given: set[str]) -> list[dict]:
+    """The rows of an earlier record whose runs are not among the ``given`` run names, marked kept."""
+    return [{**row, "kept": True} for row in recorded_rows(record) if row["run"] not in given]
 
 
 def main() -> None:
@@ -56,17 +62,16 @@ def main() -> None:
                         help="keep the last run's rows of the runs not given here (e.g. runs whose folders are gone), "
                              "marked †, with the commands that measured them")
     args = parser.parse_args()
-    measured, kept, earlier_commands = {}, [], []
+    flags = ["--keep"] if args.keep else []
+    command = "python benchmarks/training_trend.py " + " ".join(flags + [str(r) for r in args.runs])
+    measured, kept = {}, []
     previous = RESULTS / f"{args.name}.json"
     if (args.reuse_measured or args.keep) and previous.exists():
         record = json.loads(previous.read_text())
         if args.reuse_measured:
-            measured = {(r["run"], r["step"]): r for r in record["rows"]}
+            measured = {(r["run"], r["step"]): r for r in recorded_rows(record)}
         if args.keep:
-            given = {run.name for run in args.runs}
-            kept = [{**r, "kept": True} for r in record["rows"] if r["run"] not in given]
-            earlier = record.get("earlier_commands", []) + [record["command"]] if kept else []
-            earlier_commands = [c for c in earlier if not runs_of(c) <= given]   # those all measured again: gone
+            kept = kept_rows(record, {run.name for run in args.runs})
     anchors = {n: load_curve(RESULTS / "kodak" / f"anchor-{n}.json") for n in ANCHORS
                if (RESULTS / "kodak" / f"anchor-{n}.json").exists()}
     rows = list(kept)
@@ -81,7 +86,7 @@ def main() -> None:
                 mean = evaluate_folder(entry, args.data)["results"]
                 row = {"run": run.name, "architecture": config["architecture"], "lambda": config["lmbda"],
                        "step": step, "bpp": mean["bpp"][0], "psnr": mean["psnr-rgb"][0],
-                       "ms_ssim": mean["ms-ssim-rgb"][0]}
+                       "ms_ssim": mean["ms-ssim-rgb"][0], "measured_by": command}
                 for name, anchor in anchors.items():
                     try:
                         row[f"vs_{name}"] = point_deltas(anchor.bpp, anchor.psnr, row["bpp"], row["psnr"])[1]
@@ -89,11 +94,7 @@ def main() -> None:
                         row[f"vs_{name}"] = None
                 rows.append(row)
                 print(row, flush=True)
-    flags = ["--keep"] if args.keep else []
-    command = "python benchmarks/training_trend.py " + " ".join(flags + [str(r) for r in args.runs])
     record = {"command": command, "machine": machine(), "data": str(args.data.name), "rows": rows}
-    if earlier_commands:
-        record["earlier_commands"] = earlier_commands
     (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
     header = "| run | λ | step | bpp | PSNR-RGB dB | MS-SSIM | " + " | ".join(f"bits vs {n}" for n in anchors) + " |"
     lines = [f"# Rate–distortion over training steps ({args.data.name}, real files)", "",
@@ -106,7 +107,8 @@ def main() -> None:
         run = r["run"] + (" †" if r.get("kept") else "")
         lines.append(f"| {run} | {r['lambda']:g} | {r['step']} | {r['bpp']:.4f} | {r['psnr']:.2f} | "
                      f"{r['ms_ssim']:.4f} | {cells} |")
-    if earlier_commands:
+    if kept:
+        earlier_commands = dict.fromkeys(row["measured_by"] for row in kept)
         lines += ["", "† Kept from earlier runs of this benchmark (`--keep`; those runs' folders are not given here), "
                   "measured with " + "; ".join(f"`{c}`" for c in earlier_commands) + "."]
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
