@@ -34,10 +34,12 @@ from torch import nn
 
 from ..entropy.channel_context import ChannelContextEntropyModel, ScaleFromIndex, hyperlatent
 from ..entropy.factorized import FactorizedEntropyModel
+from ..errors import ModelError
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
 from ..layers.native import native_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
+from .warm_start import grown_state
 
 
 class ChannelConditionalCodec(LearnedCodec):
@@ -169,6 +171,25 @@ class ChannelAutoregressiveCodec(ChannelConditionalCodec):
     def _hyper_synthesis(n: int, mid: int, m: int) -> nn.Sequential:
         return nn.Sequential(deconv(n, n), nn.ReLU(inplace=True), deconv(n, mid), nn.ReLU(inplace=True),
                              conv(mid, m, 3, 1), nn.ReLU(inplace=True))
+
+    def load_initial_weights(self, state: dict[str, torch.Tensor]) -> None:
+        """Start training from ``state``: this model's own weights, or the analysis and synthesis
+        transforms of a trained codec with the same g_a / g_s (``mbt2018-mean`` or
+        ``bmshj2018-hyperprior`` of the same N and M: both build them as arXiv 1802.01436 fig. 4,
+        as this model does). Then h_a, the hyper-syntheses, the slice transforms and the prior of z
+        keep their initialisation, and a run with ``frozen: [g_a., g_s.]`` learns the channel-wise
+        entropy model alone for transforms that are already trained."""
+        own = self.state_dict()
+        if set(state) == set(own):
+            self.load_state_dict(state)
+            return
+        transforms = ("g_a.", "g_s.")
+        shared = {key: value for key, value in state.items() if key.startswith(transforms)}
+        if not shared:
+            raise ModelError("initial weights must be this model's, or a codec's with the same g_a and g_s "
+                             "(mbt2018-mean, bmshj2018-hyperprior)")
+        self.load_state_dict(grown_state(own, shared, is_new=lambda key: not key.startswith(transforms),
+                                         may_grow=lambda key: False))
 
     def config(self) -> dict:
         return {"n": self.n, "m": self.m, "in_channels": self.in_channels, "num_slices": self.num_slices,

@@ -16,6 +16,18 @@ from .registry import register
 _DISTRIBUTIONS = {"gaussian": GaussianConditional, "laplace": LaplaceConditional}
 
 
+def hyper_analysis(n: int, m: int) -> nn.Sequential:
+    """h_a of arXiv 1809.02736 (fig. 4, without the context model): y (m channels) → z (n), stride 4."""
+    return nn.Sequential(conv(m, n, 3, 1), nn.LeakyReLU(inplace=True), conv(n, n),
+                         nn.LeakyReLU(inplace=True), conv(n, n))
+
+
+def hyper_synthesis(n: int, m: int) -> nn.Sequential:
+    """h_s of arXiv 1809.02736: ẑ → [σ, μ] of y (2·m channels, scales first)."""
+    return nn.Sequential(deconv(n, m), nn.LeakyReLU(inplace=True), deconv(m, m * 3 // 2),
+                         nn.LeakyReLU(inplace=True), conv(m * 3 // 2, m * 2, 3, 1))
+
+
 @register("mean-scale", "mbt2018-mean", "mean-scale-hyperprior")
 class MeanScaleHyperpriorCodec(LearnedCodec):
     padding_multiple = 64
@@ -28,10 +40,8 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         self.straight_through = straight_through
         self.g_a = gdn_analysis(in_channels, n, m)
         self.g_s = gdn_synthesis(m, n, in_channels)
-        self.h_a = nn.Sequential(conv(m, n, 3, 1), nn.LeakyReLU(inplace=True), conv(n, n),
-                                 nn.LeakyReLU(inplace=True), conv(n, n))
-        self.h_s = nn.Sequential(deconv(n, m), nn.LeakyReLU(inplace=True), deconv(m, m * 3 // 2),
-                                 nn.LeakyReLU(inplace=True), conv(m * 3 // 2, m * 2, 3, 1))
+        self.h_a = hyper_analysis(n, m)
+        self.h_s = hyper_synthesis(n, m)
         self.z_model = FactorizedEntropyModel(n)
         self.y_model = _DISTRIBUTIONS[distribution]()
 

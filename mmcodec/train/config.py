@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True
     init_from: str | None = None         # start from these model weights (a checkpoint or zoo file)
+    frozen: list[str] = field(default_factory=list)  # parameter-name prefixes held fixed, e.g. [g_a., g_s.]
+                                         # (train an entropy model for trained transforms: train/frozen.py)
     context_lr_factor: float = 1.0       # a conditioned model's colour-reading weights learn this many times
                                          # faster (warm start from depth-only: train/context_lr.py)
     variable_rate: list[float] | None = None  # [low, high]: one model for every λ in the range, λ drawn
@@ -83,6 +86,29 @@ def apply_settings(values: dict, settings: list[str]) -> dict:
     return values
 
 
+def _numbers_checked(values: dict, path: Path) -> dict:
+    """``values`` with each setting that takes a number (its default is an int or a float) made one.
+    YAML 1.1 reads an exponent without a decimal point (``2e-5``) as a string: such a value is
+    converted; a value that is no number is refused with an :class:`InputError` naming the setting."""
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    checked = dict(values)
+    for key, value in values.items():
+        default = defaults.get(key)
+        if isinstance(default, bool) or not isinstance(default, (int, float)):
+            continue
+        integer = isinstance(default, int)
+        number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                pass
+        if number is None or not math.isfinite(number) or (integer and number != int(number)):
+            raise InputError(f"{path}: {key} must be {'an integer' if integer else 'a number'}, not {value!r}")
+        checked[key] = int(number) if integer else float(number)
+    return checked
+
+
 def load_config(path: str | Path, settings: list[str] | None = None, **overrides) -> TrainConfig:
     """Read a YAML (.yaml/.yml) or JSON config; ``settings`` (``KEY=VALUE``, see
     :func:`apply_settings`) and then ``overrides`` replace its values."""
@@ -103,7 +129,7 @@ def load_config(path: str | Path, settings: list[str] | None = None, **overrides
     if unknown:
         raise InputError(f"{path}: unknown settings {', '.join(unknown)}")
     values.update({k: v for k, v in overrides.items() if v is not None})
-    config = TrainConfig(**values)
+    config = TrainConfig(**_numbers_checked(values, path))
     if config.variable_rate is not None:
         bounds = config.variable_rate
         if len(bounds) != 2 or not 0 < bounds[0] < bounds[1]:

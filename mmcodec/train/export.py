@@ -123,7 +123,8 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         f"- training data: `{config['data']}` (BSDS500 train+test, Sun-Hays 80, Urban100 ×0.5; "
         f"never Kodak), random {config['crop']}² crops with flips, batch {config['batch_size']}",
         f"- optimiser: Adam lr {config['learning_rate']} (×0.1 at steps {config['milestones']}), "
-        f"aux Adam lr {config['aux_learning_rate']}, gradient clip {config['clip_norm']}",
+        f"aux Adam lr {config['aux_learning_rate']}, gradient clip {config['clip_norm']}"
+        + (f"; held fixed: {', '.join(f'`{p}`' for p in config['frozen'])} (frozen)" if config.get("frozen") else ""),
         f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}"
         + (f"; fine-tuned from {described_start(run_dir, 'init_from', config['init_from'])} (init_from)"
            if config.get("init_from") else ""),

@@ -22,6 +22,7 @@ from .checkpoint import load_checkpoint, read_model_weights, save_checkpoint
 from .config import TrainConfig
 from .context_lr import ContextStepBoost
 from .data import RandomCropImages, list_images
+from .frozen import freeze_parameters
 from .losses import rate_distortion_loss, sample_lambdas
 from .rgbd_data import rgbd_training_data
 from .starts import START_KEYS, record_starts
@@ -113,6 +114,8 @@ def train_process(config: TrainConfig, context: distributed.Distributed,
             raise ValueError(f"depth_baseline is for models with a depth path (mm-tcm-conv), not {model.name}")
         model.load_depth_baseline(read_model_weights(Path(config.depth_baseline)))
         model.freeze_depth_path()
+    if config.frozen:
+        freeze_parameters(model, config.frozen)
     if context.is_main:
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.json").write_text(config.to_json())

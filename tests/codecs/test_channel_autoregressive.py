@@ -5,6 +5,7 @@ import torch
 from mmcodec.codecs import canonical_name, create
 from mmcodec.codecs.channel_autoregressive import ChannelAutoregressiveCodec
 from mmcodec.entropy.channel_context import ScaleFromIndex
+from mmcodec.errors import ModelError
 
 from .coding_checks import assert_exact_deterministic_round_trip
 
@@ -117,3 +118,28 @@ def test_direct_scale_variant_codes(parameterization: str) -> None:
     assert codec.y_model.scale_function is None
     coded = codec.compress(torch.rand(1, 3, 64, 64))
     assert codec.decompress(coded)[1] == coded.digest
+
+
+def test_starts_from_a_mean_scale_models_transforms() -> None:
+    """load_initial_weights takes g_a and g_s of an mbt2018-mean of the same N and M: the latents
+    and the reconstruction of given latents are that model's; the entropy model keeps its own."""
+    torch.manual_seed(1)
+    source = create("mbt2018-mean", n=16, m=40).eval()
+    model = tiny()
+    entropy_before = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith(("g_a.", "g_s."))}
+    model.load_initial_weights(source.state_dict())
+    model.eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        y = model.g_a(x)
+        assert torch.equal(y, source.g_a(x))
+        assert torch.equal(model.g_s(y), source.g_s(y))
+    after = model.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in entropy_before.items())
+
+
+def test_refuses_initial_weights_without_matching_transforms() -> None:
+    with pytest.raises(ModelError, match="same g_a and g_s"):
+        tiny().load_initial_weights({"h_s.0.weight": torch.zeros(1)})
+    with pytest.raises(ModelError, match="g_a"):       # a mean-scale of another size
+        tiny().load_initial_weights(create("mbt2018-mean", n=8, m=40).state_dict())

@@ -45,10 +45,21 @@ def test_settings_reach_any_key_and_the_model_config(tmp_path) -> None:
 
 @pytest.mark.parametrize("setting, message", [("lmbda", "KEY=VALUE"), ("=3", "KEY=VALUE"),
                                               ("lmbda_typo=3", "lmbda_typo"), ("lmbda.x=3", "not a mapping"),
-                                              ("steps=[1", "not a YAML value")])
+                                              ("steps=[1", "not a YAML value"),
+                                              ("steps=1.5", "steps must be an integer, not 1.5"),
+                                              ("learning_rate=fast", "learning_rate must be a number, not 'fast'"),
+                                              ("lmbda=.inf", "lmbda must be a number"),
+                                              ("crop=true", "crop must be an integer, not True")])
 def test_bad_settings_are_refused(setting: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         load_config(CONFIGS / "thesis" / "depth-baseline.yaml", [setting])
+
+
+def test_an_exponent_without_a_decimal_point_is_a_number() -> None:
+    """YAML 1.1 reads 2e-5 as a string; the config makes it the number it means."""
+    config = load_config(CONFIGS / "thesis" / "depth-baseline.yaml", ["learning_rate=2e-5", "steps=3e2"])
+    assert config.learning_rate == 2e-5 and isinstance(config.learning_rate, float)
+    assert config.steps == 300 and isinstance(config.steps, int)
 
 
 def test_the_cli_refuses_a_bad_setting_in_one_line(capsys) -> None:

@@ -20,7 +20,7 @@ def config(tmp_path, name: str, **extra) -> TrainConfig:
 def test_card_of_a_fine_tuned_run(tmp_path) -> None:
     make_data(tmp_path / "data")
     first = train(config(tmp_path, "first"))
-    train(config(tmp_path, "second", lmbda=0.05, init_from=str(first)))
+    train(config(tmp_path, "second", lmbda=0.05, init_from=str(first), frozen=["g_s."]))
     entry = export_run(tmp_path / "second", "tiny-0.05", 6, tmp_path / "weights")
     assert (entry.quality, entry.lmbda) == (6, 0.05)
     results = evaluate_folder(entry, tmp_path / "data")
@@ -29,11 +29,12 @@ def test_card_of_a_fine_tuned_run(tmp_path) -> None:
     assert text.startswith("# tiny-0.05\n") and "- objective: R + λ·255²·MSE, λ = 0.05\n" in text
     assert (f"- steps: 2; wall time 0 min on a test machine; fine-tuned from `{first}` "
             f"(digest `{file_digest(first)}`) (init_from)") in text
+    assert "gradient clip 1.0; held fixed: `g_s.` (frozen)\n" in text
     bpp = results["results"]["bpp"][0]
     assert f"| {bpp:.4f} |" in text and "Training curve" not in text      # 2 steps: nothing logged
     card = write_card(export_run(tmp_path / "first", "tiny", 3, tmp_path / "weights"), tmp_path / "first",
                       results, "a test machine", tmp_path / "cards")
-    assert "fine-tuned" not in card.read_text()
+    assert "fine-tuned" not in card.read_text() and "held fixed" not in card.read_text()
 
 
 def test_training_card_from_the_command_line(tmp_path, capsys) -> None:
