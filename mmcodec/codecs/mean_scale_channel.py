@@ -32,6 +32,7 @@ from ..layers import conv, gdn_analysis, gdn_synthesis
 from .channel_autoregressive import ChannelConditionalCodec
 from .mean_scale import hyper_analysis, hyper_synthesis
 from .registry import register
+from .warm_start import grown_state
 
 
 class SliceCorrection(nn.Module):
@@ -109,14 +110,10 @@ class MeanScaleChannelCodec(ChannelConditionalCodec):
             return
         renamed = {("y_model.gaussian_conditional." + k.removeprefix("y_model.") if k.startswith("y_model.") else k): v
                    for k, v in state.items()}
-        missing = sorted(k for k in own if not k.startswith(("y_model.cc_", "y_model.lrp_")) and k not in renamed)
-        foreign = sorted(set(renamed) - set(own))
-        if missing or foreign:
-            raise ModelError("initial weights must be this model's, or an mbt2018-mean's (Gaussian) of the same N "
-                             f"and M: {'missing ' + missing[0] if missing else 'unexpected ' + foreign[0]}")
-        for key, value in renamed.items():
-            if own[key].numel() and value.shape != own[key].shape:   # empty: entropy tables, sized when loaded
-                raise ModelError(f"initial weights for {key} have shape {list(value.shape)}, "
-                                 f"not {list(own[key].shape)}")
-        own.update(renamed)
-        self.load_state_dict(own)
+        try:
+            started = grown_state(own, renamed, is_new=lambda key: key.startswith(("y_model.cc_", "y_model.lrp_")),
+                                  may_grow=lambda key: False)
+        except ModelError as exc:
+            raise ModelError(f"initial weights must be this model's, or an mbt2018-mean's (Gaussian) of the same N "
+                             f"and M: {exc}") from None
+        self.load_state_dict(started)
