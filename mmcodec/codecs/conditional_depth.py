@@ -35,6 +35,7 @@ from ..errors import ModelError
 from ..layers import GDN, conv, deconv
 from ..layers.native import native_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
+from .latent_widening import widened_latent_state
 from .registry import register
 from .warm_start import grown_state
 
@@ -117,9 +118,20 @@ class DepthMeanScaleCodec(LearnedCodec):
 
         Extension: a weight whose input channels grew by the context (g_a's first layer, each g_s
         layer) keeps the depth-only weights in its leading channels and zeros in the context's; the
-        context encoder keeps its random initialisation and e's last layer starts at zero."""
+        context encoder keeps its random initialisation and e's last layer starts at zero.
+
+        A depth-only model can also start from a depth-only model with a narrower latent (smaller
+        ``m``, same ``n``), widened so that it first computes that model exactly
+        (:mod:`.latent_widening`)."""
         own = self.state_dict()
         if set(state) == set(own):
+            misfit = next((key for key, value in own.items()
+                           if value.numel() and state[key].shape != value.shape), None)
+            if misfit is not None and self.context is None:
+                state = widened_latent_state(own, state)
+            elif misfit is not None:
+                raise ModelError(f"initial weights for {misfit} have shape {list(state[misfit].shape)}, "
+                                 f"not {list(own[misfit].shape)}")
             self.load_state_dict(state)
             return
         if not self.prior_residual or set(state) - set(own):
