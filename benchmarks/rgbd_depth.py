@@ -40,7 +40,7 @@ from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate, point_deltas  # noqa: E40
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames  # noqa: E402
 from mmcodec.modalities.depth import DepthMap, read_depth  # noqa: E402
-from mmcodec.zoo import list_models  # noqa: E402
+from mmcodec.zoo import find_entry, list_models  # noqa: E402
 
 OUT = ROOT / "docs" / "results"
 
@@ -269,6 +269,29 @@ def write_report(record: dict, name: str, views: list[str]) -> None:
     path.write_text("\n".join(header + table(models, anchors, counted) + views) + "\n")
 
 
+def reusable_results(record: dict, entries: list, context_digests: dict[str, str]) -> dict[tuple[str, str, int], dict]:
+    """The results of ``record`` that measured the same weights as a shipped entry, keyed by
+    (model id, weights digest, refinement steps). A conditioned model's result must also have been
+    measured with the colour model's current weights (``context_digests``: id → digest), which
+    make its colour streams and its context. Results without digests are not reused."""
+    shipped = {(e.model_id, e.digest): context_digests.get(e.context_model) if e.context_model else None
+               for e in entries}
+    kept = {}
+    for result in record["models"]:
+        steps = result.get("refine_steps", 0)
+        base = result["model"].removesuffix(f"+refine{steps}") if steps else result["model"]
+        key = (base, result.get("digest"))
+        if key in shipped and result.get("context_digest") == shipped[key]:
+            kept[(base, result["digest"], steps)] = {**result, "kept": True}
+    return kept
+
+
+def measure_model(entry, frames: list, refine_steps: int) -> dict:
+    refined = f", refined {refine_steps} steps" if refine_steps else ""
+    print(f"{entry.model_id} on {len(frames)} frames{refined}", flush=True)
+    return evaluate_depth_model(entry, frames, refine_steps=refine_steps)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=datasets_dir() / "rgbd")
@@ -276,6 +299,9 @@ def main() -> None:
     parser.add_argument("--skip-anchors", action="store_true")
     parser.add_argument("--reuse-anchors", action="store_true",
                         help="keep the anchor results of docs/results/<name>.json (same frames) instead of rerunning")
+    parser.add_argument("--reuse-models", action="store_true",
+                        help="keep the results of docs/results/<name>.json (same frames) of every model whose "
+                             "weights are unchanged (same digest); measure only new or retrained models")
     parser.add_argument("--name", default="rgbd-depth")
     parser.add_argument("--cards-from-runs", type=Path,
                         help="also write each shipped depth model's card from these results, its training "
@@ -292,21 +318,19 @@ def main() -> None:
         return
     frames = rgbd_test_frames(args.data, args.frames)
     entries = [e for e in list_models() if e.modality == "depth"]
-    models = []
-    for entry in entries:
-        print(f"{entry.model_id} on {len(frames)} frames", flush=True)
-        models.append(evaluate_depth_model(entry, frames))
-    for entry in entries if args.refine else []:
-        print(f"{entry.model_id} on {len(frames)} frames, refined {args.refine} steps", flush=True)
-        models.append(evaluate_depth_model(entry, frames, refine_steps=args.refine))
-    anchors = []
     previous = OUT / f"{args.name}.json"
-    if args.reuse_anchors and previous.exists():
-        record = json.loads(previous.read_text())
-        if record["frames"] != [f"{p.sequence}/{p.name}" for p in frames]:
-            raise SystemExit(f"{previous} was measured on other frames: rerun without --reuse-anchors")
-        anchors = record["anchors"]
-    elif not args.skip_anchors:
+    reusing = args.reuse_anchors or args.reuse_models
+    record = json.loads(previous.read_text()) if reusing and previous.exists() else None
+    if record is not None and record["frames"] != [f"{p.sequence}/{p.name}" for p in frames]:
+        raise SystemExit(f"{previous} was measured on other frames: rerun without --reuse-anchors / --reuse-models")
+    context_digests = {e.context_model: find_entry(e.context_model).digest for e in entries if e.context_model}
+    kept = reusable_results(record, entries, context_digests) if args.reuse_models and record else {}
+    models = []
+    for steps in (0, args.refine) if args.refine else (0,):
+        for entry in entries:
+            models.append(kept.get((entry.model_id, entry.digest, steps)) or measure_model(entry, frames, steps))
+    anchors = record["anchors"] if args.reuse_anchors and record else []
+    if not anchors and not args.skip_anchors:
         # the anchors code the frames of the means, in millimetres, holes kept at 0
         depths = [millimetre_map(read_depth(p.depth, p.unit)) for p in frames if not p.sequence.startswith("samples")]
         for name, anchor in DEPTH_ANCHORS.items():
@@ -315,6 +339,7 @@ def main() -> None:
                 anchors.append(run_depth_anchor(anchor, depths))
     command = "python benchmarks/rgbd_depth.py" + (f" --frames {args.frames}" if args.frames else "")
     command += " --reuse-anchors" if args.reuse_anchors else ""
+    command += " --reuse-models" if args.reuse_models else ""
     command += f" --refine {args.refine}" if args.refine else ""
     OUT.mkdir(parents=True, exist_ok=True)
     record = {"command": command, "machine": machine(), "frames": [f"{p.sequence}/{p.name}" for p in frames],

@@ -68,6 +68,19 @@ def _depth_entry(model: str | None, conditioned: bool, quality: int | None) -> Z
     return find_entry(model or (DEFAULT_RGBD_ARCHITECTURE if conditioned else DEFAULT_DEPTH_ARCHITECTURE), quality)
 
 
+def _check_context_weights(entry: ZooEntry) -> None:
+    """Refuse a conditional depth model whose colour model has been retrained since it trained:
+    the RGB model of that id now decodes other colour than the depth model learned from. (Models
+    exported before the digest was recorded carry none and are not checked.)"""
+    if entry.context_model_digest is None:
+        return
+    shipped = find_entry(entry.context_model).digest
+    if shipped != entry.context_model_digest:
+        raise ModelError(f"'{entry.model_id}' was trained on the colour of {entry.context_model} weights "
+                         f"{entry.context_model_digest}, but those weights are now {shipped}: train it again "
+                         "from the new colour model")
+
+
 def _depth_codec(entry: ZooEntry, conditioned: bool, device: str) -> DepthMeanScaleCodec:
     codec = get_depth_codec(entry, device)
     if conditioned != (codec.context is not None):
@@ -145,6 +158,7 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
     codec = _depth_codec(entry, True, device)
     if not entry.context_model:
         raise ModelError(f"'{entry.model_id}' does not name the RGB model it was trained with")
+    _check_context_weights(entry)
     image_file = api.compress(image, model=entry.context_model, device=device,
                               refine_steps=refine_steps if refine_colour else 0)
     image_mmc = api.read_mmc(image_file)

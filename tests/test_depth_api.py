@@ -81,6 +81,28 @@ def test_bad_inputs_and_models_are_refused(models, frame):
         depth_api.compress_depth(depth, model=DEFAULT_MODEL)
 
 
+def test_a_depth_model_trained_on_other_colour_weights_is_refused(models, frame, tmp_path):
+    import torch
+
+    from mmcodec.codecs import create
+    from mmcodec.zoo import export_model
+
+    color, depth = frame
+    torch.manual_seed(0)
+    codec = create("rgb-conditional-depth", n=16, m=24)
+    current = find_entry(DEFAULT_MODEL).digest
+    matching = export_model(codec, tmp_path / "matching.safetensors", "matching", 1, 32.0,
+                            context_model=DEFAULT_MODEL, context_model_digest=current)
+    assert matching.context_model_digest == current
+    assert mmcodec.decompress(depth_api.compress_rgbd(color, depth, model=str(matching.path)),
+                              model=str(matching.path))["depth"].shape == depth.shape
+    stale = export_model(codec, tmp_path / "stale.safetensors", "stale", 1, 32.0,
+                         context_model=DEFAULT_MODEL, context_model_digest="0123456789abcdef")
+    with pytest.raises(ModelError, match=f"weights 0123456789abcdef, but those weights are now {current}"):
+        depth_api.compress_rgbd(color, depth, model=str(stale.path))
+    assert find_entry(models["rgb-conditional-depth"]).context_model_digest is None   # not recorded: not checked
+
+
 def test_corrupt_joint_files_fail_cleanly(models, frame):
     color, depth = frame
     data = bytearray(depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"]))

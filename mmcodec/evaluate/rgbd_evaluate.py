@@ -25,7 +25,7 @@ from ..container import read_mmc
 from ..modalities.depth import read_depth, to_millimetres
 from ..modalities.image import read_image
 from ..modalities.rgbd_pairs import RgbdPair, find_rgbd_pairs, split_by_frames
-from ..zoo import ZooEntry
+from ..zoo import ZooEntry, find_entry
 from .depth_metrics import depth_metrics
 
 TEST_FRACTION = 0.1
@@ -113,7 +113,9 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
                                               *METRICS)}
     summary["holes_kept"] = all(r["holes_kept"] for r in rows)   # every frame, the samples included
     summary["frames"] = len(counted)
-    return {"model": refined_name(entry.model_id, refine_steps),
+    context_digest = find_entry(entry.context_model).digest if conditional else None
+    return {"model": refined_name(entry.model_id, refine_steps), "digest": entry.digest,
+            "context_digest": context_digest,
             "architecture": refined_name(entry.architecture, refine_steps), "lambda": entry.lmbda,
             "refine_steps": refine_steps, "conditional": conditional, "context_model": entry.context_model,
             "mean": summary, "frames": rows}

@@ -12,7 +12,7 @@ from ..entropy.factorized import FactorizedEntropyModel
 from ..zoo import CARDS_DIR, WEIGHTS_DIR, ZooEntry, export_model
 from .checkpoint import load_checkpoint
 from .config import TrainConfig
-from .starts import described_start, start_command
+from .starts import context_model_digest, described_start, start_command
 
 
 def settle_quantiles(module: torch.nn.Module, max_steps: int = 20_000, tolerance: float = 0.05) -> float:
@@ -62,7 +62,8 @@ def export_run(run_dir: Path, model_id: str, quality: int, weights_dir: Path = W
     context_model = config.get("context_model") if config.get("context") == "decoded-rgb" else None
     return export_model(codec, weights_dir / f"{model_id}.safetensors", model_id, quality,
                         config["lmbda"], config.get("metric", "mse"), context_model=context_model,
-                        prior_fit=prior_fit)
+                        prior_fit=prior_fit,
+                        context_model_digest=context_model_digest(run_dir, context_model) if context_model else None)
 
 
 def prior_fit_lines(entry: ZooEntry) -> list[str]:
@@ -155,7 +156,8 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
     config = json.loads((run_dir / "config.json").read_text())
     meta = json.loads((run_dir / "checkpoint.json").read_text())
     m = measured["mean"]
-    context = (f"decoded colour from `{entry.context_model}` (as the decoder sees it)" if entry.context_model
+    weights = f", weights `{entry.context_model_digest}`" if entry.context_model_digest else ""
+    context = (f"decoded colour from `{entry.context_model}`{weights} (as the decoder sees it)" if entry.context_model
                else "none (depth alone)")
     lines = [
         f"# {entry.model_id}",

@@ -7,6 +7,9 @@ exported again under the same name. The trainer therefore records, when a run st
 it resumes), each such file's digest (the zoo's weights digest, :func:`mmcodec.zoo.file_digest`)
 in ``starts.json`` beside the run's config, and the model cards quote it. The command line that
 started the run (``mmcodec train …``) is recorded there too, so a card says how to train it again.
+A run trained on the decoded colour of a shipped RGB model (``context_model``) records that model's
+weights digest as well: the RGB model may be retrained under the same id later, and a conditional
+depth model must then not be used with it unnoticed (``mmcodec.depth_api`` refuses the pair).
 """
 from __future__ import annotations
 
@@ -19,14 +22,19 @@ STARTS_FILE = "starts.json"
 START_KEYS = ("init_from", "depth_baseline")
 
 
-def record_starts(run_dir: Path, sources: dict[str, str | None], command: str | None = None) -> None:
+def record_starts(run_dir: Path, sources: dict[str, str | None], command: str | None = None,
+                  context_model: str | None = None) -> None:
     """Write the digest of each source weights file (``init_from`` / ``depth_baseline`` → path, or
-    None) and the ``command`` that started the run, if given, to ``run_dir/starts.json``; nothing
-    when there is neither."""
+    None), the ``command`` that started the run and the shipped ``context_model``'s id and weights
+    digest, each if given, to ``run_dir/starts.json``; nothing when there is none."""
     starts: dict = {key: {"path": path, "digest": file_digest(Path(path))}
                     for key, path in sources.items() if key in START_KEYS and path}
     if command:
         starts["command"] = command
+    if context_model:
+        from ..zoo import find_entry
+
+        starts["context_model"] = {"id": context_model, "digest": find_entry(context_model).digest}
     if starts:
         (run_dir / STARTS_FILE).write_text(json.dumps(starts, indent=1) + "\n")
 
@@ -52,6 +60,15 @@ def start_digest(run_dir: Path, key: str, path: str) -> str | None:
     if not isinstance(recorded, dict):
         return None
     return recorded.get("digest") if recorded.get("path") == path else None
+
+
+def context_model_digest(run_dir: Path, model_id: str) -> str | None:
+    """The weights digest of the context model ``model_id`` when the run started, or None (no record)."""
+    recorded = _record(run_dir).get("context_model")
+    if not isinstance(recorded, dict) or recorded.get("id") != model_id:
+        return None
+    digest = recorded.get("digest")
+    return digest if isinstance(digest, str) else None
 
 
 def described_start(run_dir: Path, key: str, path: str) -> str:

@@ -120,7 +120,8 @@ def train_process(config: TrainConfig, context: distributed.Distributed,
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.json").write_text(config.to_json())
         if new_run:   # which weights it starts from, by digest, and the command that started it
-            record_starts(run, sources, command)
+            record_starts(run, sources, command,
+                          config.context_model if config.context == "decoded-rgb" else None)
     model.to(device)
     aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]

@@ -37,6 +37,7 @@ class ZooEntry:
     path: Path
     context_model: str | None = None  # for a conditional model: the shipped model making its context
     prior_fit: dict | None = None     # how its factorized priors were fitted after training (train/prior_fit.py)
+    context_model_digest: str | None = None  # weights digest of context_model when it trained (None: not recorded)
 
     @property
     def digest(self) -> str:
@@ -75,7 +76,8 @@ def read_entry(path: Path) -> ZooEntry:
                         json.loads(meta[_META_PREFIX + "config"]), int(meta.get(_META_PREFIX + "quality", 0)),
                         float(meta.get(_META_PREFIX + "lambda", 0.0)), meta.get(_META_PREFIX + "metric", "mse"),
                         path, meta.get(_META_PREFIX + "context_model") or None,
-                        json.loads(meta[_META_PREFIX + "prior_fit"]) if _META_PREFIX + "prior_fit" in meta else None)
+                        json.loads(meta[_META_PREFIX + "prior_fit"]) if _META_PREFIX + "prior_fit" in meta else None,
+                        meta.get(_META_PREFIX + "context_model_digest") or None)
     except (KeyError, ValueError) as exc:
         raise ModelError(f"{path}: weights carry no mmcodec metadata ({exc})") from None
 
@@ -132,8 +134,10 @@ def load_model(entry: ZooEntry, device: str = "cpu") -> LearnedCodec:
 
 def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, lmbda: float,
                  metric: str = "mse", half_precision: bool = True, context_model: str | None = None,
-                 prior_fit: dict | None = None) -> ZooEntry:
+                 prior_fit: dict | None = None, context_model_digest: str | None = None) -> ZooEntry:
     """Write ``codec`` as a zoo entry: coding tables built, floats stored as fp16 if asked.
+    ``context_model`` (+ ``context_model_digest``): the RGB model (and its weights) whose decoded
+    colour a conditional depth model was trained with.
 
     The weights are rounded to fp16 *before* the tables are built, so the stored tables are
     exactly those of the model that loading restores.
@@ -155,6 +159,8 @@ def export_model(codec: LearnedCodec, path: Path, model_id: str, quality: int, l
                 _META_PREFIX + "format": "1"}
     if context_model:
         metadata[_META_PREFIX + "context_model"] = context_model
+    if context_model and context_model_digest:
+        metadata[_META_PREFIX + "context_model_digest"] = context_model_digest
     if prior_fit:
         metadata[_META_PREFIX + "prior_fit"] = json.dumps(prior_fit)
     data = canonical_safetensors(save(state, metadata=metadata))

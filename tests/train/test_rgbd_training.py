@@ -47,11 +47,13 @@ def test_conditional_run_exports_and_measures(rgbd_folder, tmp_path):
     assert len(list(cache.glob("*.png"))) == 3   # the 3 training frames
     entry = export_run(tmp_path / "run", "tiny-conditional", 1, tmp_path / "zoo" / "weights")
     assert entry.context_model == DEFAULT_MODEL and entry.modality == "depth"
+    assert entry.context_model_digest == find_entry(DEFAULT_MODEL).digest   # the colour weights it trained on
     measured = evaluate_depth_model(entry, find_rgbd_pairs(rgbd_folder)[-1:])
     mean = measured["mean"]
     assert measured["conditional"] and mean["holes_kept"] and mean["depth_bpp"] > 0 and mean["color_bpp"] > 0
     card = write_depth_card(entry, tmp_path / "run", measured, "test", "CPU", tmp_path / "zoo" / "cards")
-    assert "decoded colour" in card.read_text() and f"{mean['depth_bpp']:.4f}" in card.read_text()
+    assert f"decoded colour from `{DEFAULT_MODEL}`, weights `{entry.context_model_digest}`" in card.read_text()
+    assert f"{mean['depth_bpp']:.4f}" in card.read_text()
     assert "- objective: R + λ·255²·MSE on depth / 65535, λ = 32.0\n" in card.read_text()
     record = write_training_card(entry, tmp_path / "run", "CPU", "a benchmark", tmp_path / "zoo" / "cards").read_text()
     assert "RGB-D frames of `" in record and "the last 25% of each sequence held out" in record

@@ -1,0 +1,24 @@
+"""benchmarks/rgbd_depth.py --reuse-models: a result is kept only for the very weights it measured."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from .scripts import load_benchmark
+
+
+def test_results_are_reused_only_for_the_same_weights_and_refinement() -> None:
+    entries = [SimpleNamespace(model_id="depth-a", digest="aaaa", context_model=None),
+               SimpleNamespace(model_id="depth-b", digest="bbbb", context_model=None),
+               SimpleNamespace(model_id="joint-c", digest="cccc", context_model="rgb"),
+               SimpleNamespace(model_id="joint-d", digest="dddd", context_model="rgb")]
+    record = {"models": [
+        {"model": "depth-a", "digest": "aaaa", "refine_steps": 0},
+        {"model": "depth-a+refine50", "digest": "aaaa", "refine_steps": 50},
+        {"model": "depth-b", "digest": "old0", "refine_steps": 0},        # retrained since: measure again
+        {"model": "depth-e", "refine_steps": 0},                           # no digest recorded: not reused
+        {"model": "joint-c", "digest": "cccc", "context_digest": "rgb1", "refine_steps": 0},
+        {"model": "joint-d", "digest": "dddd", "context_digest": "rgb0", "refine_steps": 0},   # colour retrained
+    ]}
+    kept = load_benchmark("rgbd_depth").reusable_results(record, entries, {"rgb": "rgb1"})
+    assert set(kept) == {("depth-a", "aaaa", 0), ("depth-a", "aaaa", 50), ("joint-c", "cccc", 0)}
+    assert kept[("depth-a", "aaaa", 50)]["model"] == "depth-a+refine50" and kept[("depth-a", "aaaa", 0)]["kept"]
