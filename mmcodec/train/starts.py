@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..errors import ModelError
 from ..zoo import file_digest
 
 STARTS_FILE = "starts.json"
@@ -69,6 +70,18 @@ def context_model_digest(run_dir: Path, model_id: str) -> str | None:
         return None
     digest = recorded.get("digest")
     return digest if isinstance(digest, str) else None
+
+
+def check_context_unchanged(run_dir: Path, model_id: str) -> None:
+    """Refuse to resume a run whose context model has been retrained since the run started (it
+    would go on learning from other colour than it began with); runs without a record pass."""
+    from ..zoo import find_entry
+
+    recorded = context_model_digest(run_dir, model_id)
+    current = find_entry(model_id).digest
+    if recorded is not None and recorded != current:
+        raise ModelError(f"{run_dir} started on the colour of {model_id} weights {recorded}, which are now "
+                         f"{current}: start a new run")
 
 
 def described_start(run_dir: Path, key: str, path: str) -> str:

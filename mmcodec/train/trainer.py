@@ -25,7 +25,7 @@ from .data import RandomCropImages, list_images
 from .frozen import freeze_parameters
 from .losses import rate_distortion_loss, sample_lambdas
 from .rgbd_data import rgbd_training_data
-from .starts import START_KEYS, record_starts
+from .starts import START_KEYS, check_context_unchanged, record_starts
 from .validation import centre_crops, split_paths, validate
 
 LOG_COLUMNS = ["step", "loss", "bpp", "psnr", "aux", "lr", "wall_seconds", "val_loss", "val_bpp", "val_psnr"]
@@ -95,6 +95,8 @@ def train_process(config: TrainConfig, context: distributed.Distributed,
     for key, path in sources.items():
         if path and not Path(path).is_file():
             raise ModelError(f"{key}: no weights file at {path}")
+    if not new_run and config.context == "decoded-rgb" and config.context_model:
+        check_context_unchanged(run, config.context_model)
     # the model and the weights it starts from before the run folder exists: a missing or foreign source,
     # or one that does not fit, leaves nothing behind
     torch.manual_seed(config.seed)

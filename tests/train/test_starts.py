@@ -88,3 +88,21 @@ def test_mmcodec_train_records_its_command_line(tmp_path) -> None:
     assert main(argv) == 0
     assert start_command(tmp_path / "cli run") == (f"mmcodec train --config {recipe} --run-dir "
                                                    f"'{tmp_path / 'cli run'}' --steps 1")
+
+
+def test_a_run_records_its_colour_model_and_will_not_resume_on_other_colour(tmp_path) -> None:
+    from mmcodec.train.starts import check_context_unchanged, context_model_digest, record_starts
+    from mmcodec.zoo import DEFAULT_MODEL, find_entry
+
+    run = tmp_path / "run"
+    run.mkdir()
+    record_starts(run, {}, "mmcodec train ...", context_model=DEFAULT_MODEL)
+    current = find_entry(DEFAULT_MODEL).digest
+    assert context_model_digest(run, DEFAULT_MODEL) == current and context_model_digest(run, "other") is None
+    check_context_unchanged(run, DEFAULT_MODEL)                        # same weights: resumes
+    starts = json.loads((run / STARTS_FILE).read_text())
+    starts["context_model"]["digest"] = "0123456789abcdef"             # as if the colour model changed since
+    (run / STARTS_FILE).write_text(json.dumps(starts))
+    with pytest.raises(ModelError, match=f"weights 0123456789abcdef, which are now {current}: start a new run"):
+        check_context_unchanged(run, DEFAULT_MODEL)
+    check_context_unchanged(tmp_path / "no-record", DEFAULT_MODEL)     # older runs: no record, no check
