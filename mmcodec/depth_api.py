@@ -34,7 +34,7 @@ from .modalities.depth import DepthMap, coding_plane, from_millimetres, read_dep
 from .modalities.hole_mask import decode_hole_mask, encode_hole_mask
 from .modalities.image import Image, read_image, validate_pixels
 from .thesis_api import encode_thesis, needs_thesis_files, thesis_table_of
-from .zoo import ZooEntry, find_entry
+from .zoo import ZooEntry, find_entry, retrained_since
 
 DEPTH_MODALITY = "depth"
 DEFAULT_DEPTH_ARCHITECTURE = "depth-mean-scale"
@@ -72,10 +72,8 @@ def _check_context_weights(entry: ZooEntry) -> None:
     """Refuse a conditional depth model whose colour model has been retrained since it trained:
     the RGB model of that id now decodes other colour than the depth model learned from. (Models
     exported before the digest was recorded carry none and are not checked.)"""
-    if entry.context_model_digest is None:
-        return
-    shipped = find_entry(entry.context_model).digest
-    if shipped != entry.context_model_digest:
+    shipped = retrained_since(entry.context_model, entry.context_model_digest)
+    if shipped is not None:
         raise ModelError(f"'{entry.model_id}' was trained on the colour of {entry.context_model} weights "
                          f"{entry.context_model_digest}, but those weights are now {shipped}: train it again "
                          "from the new colour model")

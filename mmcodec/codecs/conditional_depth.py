@@ -36,6 +36,7 @@ from ..layers import GDN, conv, deconv
 from ..layers.native import native_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .latent_widening import widened_latent_state
+from .mean_scale import hyper_analysis, hyper_synthesis
 from .registry import register
 from .warm_start import grown_state
 
@@ -95,10 +96,8 @@ class DepthMeanScaleCodec(LearnedCodec):
                                  GDN(n), conv(n, m))
         self.context = ContextEncoder(context_channels, n, m) if conditioned else None
         self.g_s = FusedSynthesis(m, n, in_channels, n if conditioned else 0, m if conditioned else 0)
-        self.h_a = nn.Sequential(conv(m, n, 3, 1), nn.LeakyReLU(inplace=True), conv(n, n),
-                                 nn.LeakyReLU(inplace=True), conv(n, n))
-        self.h_s = nn.Sequential(deconv(n, m), nn.LeakyReLU(inplace=True), deconv(m, m * 3 // 2),
-                                 nn.LeakyReLU(inplace=True), conv(m * 3 // 2, m * 2, 3, 1))
+        self.h_a = hyper_analysis(n, m)
+        self.h_s = hyper_synthesis(n, m)
         self.entropy_parameters = nn.Sequential(
             nn.Conv2d(m * 2 + (m if conditioned else 0), m * 2, 1), nn.LeakyReLU(inplace=True),
             nn.Conv2d(m * 2, m * 2, 1)) if conditioned else None

@@ -75,11 +75,11 @@ def context_model_digest(run_dir: Path, model_id: str) -> str | None:
 def check_context_unchanged(run_dir: Path, model_id: str) -> None:
     """Refuse to resume a run whose context model has been retrained since the run started (it
     would go on learning from other colour than it began with); runs without a record pass."""
-    from ..zoo import find_entry
+    from ..zoo import retrained_since
 
     recorded = context_model_digest(run_dir, model_id)
-    current = find_entry(model_id).digest
-    if recorded is not None and recorded != current:
+    current = retrained_since(model_id, recorded)
+    if current is not None:
         raise ModelError(f"{run_dir} started on the colour of {model_id} weights {recorded}, which are now "
                          f"{current}: start a new run")
 

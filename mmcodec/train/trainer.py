@@ -95,8 +95,9 @@ def train_process(config: TrainConfig, context: distributed.Distributed,
     for key, path in sources.items():
         if path and not Path(path).is_file():
             raise ModelError(f"{key}: no weights file at {path}")
-    if not new_run and config.context == "decoded-rgb" and config.context_model:
-        check_context_unchanged(run, config.context_model)
+    colour_model = config.context_model if config.context == "decoded-rgb" else None  # makes its context
+    if not new_run and colour_model:
+        check_context_unchanged(run, colour_model)
     # the model and the weights it starts from before the run folder exists: a missing or foreign source,
     # or one that does not fit, leaves nothing behind
     torch.manual_seed(config.seed)
@@ -122,8 +123,7 @@ def train_process(config: TrainConfig, context: distributed.Distributed,
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.json").write_text(config.to_json())
         if new_run:   # which weights it starts from, by digest, and the command that started it
-            record_starts(run, sources, command,
-                          config.context_model if config.context == "decoded-rgb" else None)
+            record_starts(run, sources, command, colour_model)
     model.to(device)
     aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]

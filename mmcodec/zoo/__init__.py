@@ -82,6 +82,16 @@ def read_entry(path: Path) -> ZooEntry:
         raise ModelError(f"{path}: weights carry no mmcodec metadata ({exc})") from None
 
 
+def retrained_since(model_id: str, recorded_digest: str | None) -> str | None:
+    """The weights digest of the shipped ``model_id`` if it is no longer ``recorded_digest`` (the
+    model was trained further and shipped again under its id); None if it is, or if nothing was
+    recorded."""
+    if recorded_digest is None:
+        return None
+    current = find_entry(model_id).digest
+    return current if current != recorded_digest else None
+
+
 def list_models() -> list[ZooEntry]:
     """Every shipped model, sorted by architecture then quality."""
     entries = [read_entry(p) for p in sorted(WEIGHTS_DIR.glob("*.safetensors"))]
