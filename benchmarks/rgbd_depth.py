@@ -23,6 +23,9 @@ is compared with each anchor's pchip-interpolated curve (bits at equal PSNR, PSN
 rate), and joint files with two separate files per λ. With ``--refine STEPS`` every model is
 measured a second time with its depth latents refined by the encoder (``mmcodec compress
 --refine``: R + λ·D over the non-hole pixels), as its own curve ``<architecture>+refine<STEPS>``.
+
+The JSON record is written after every model measured (marked ``"complete": false`` until the
+report is written), so a run stopped part-way is finished by running it again with ``--reuse-models``.
 """
 from __future__ import annotations
 
@@ -286,6 +289,20 @@ def reusable_results(record: dict, entries: list, context_digests: dict[str, str
     return kept
 
 
+def save_progress(path: Path, record: dict | None, frames: list, measured: list[dict], anchors: list[dict]) -> None:
+    """Write ``measured`` (and the results of the earlier ``record`` not measured again) to
+    ``path`` after every model, marked incomplete, so that a run stopped part-way loses at most
+    the model it was measuring: rerun with ``--reuse-models`` (and ``--reuse-anchors``)."""
+    done = {(r["model"], r.get("digest")) for r in measured}
+    earlier = [r for r in (record or {}).get("models", []) if (r["model"], r.get("digest")) not in done]
+    progress = {"complete": False, "frames": [f"{p.sequence}/{p.name}" for p in frames],
+                "models": measured + earlier, "anchors": anchors or (record or {}).get("anchors", [])}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(progress, indent=2) + "\n")
+    partial.replace(path)
+
+
 def measure_model(entry, frames: list, refine_steps: int) -> dict:
     refined = f", refined {refine_steps} steps" if refine_steps else ""
     print(f"{entry.model_id} on {len(frames)} frames{refined}", flush=True)
@@ -301,7 +318,8 @@ def main() -> None:
                         help="keep the anchor results of docs/results/<name>.json (same frames) instead of rerunning")
     parser.add_argument("--reuse-models", action="store_true",
                         help="keep the results of docs/results/<name>.json (same frames) of every model whose "
-                             "weights are unchanged (same digest); measure only new or retrained models")
+                             "weights are unchanged (same digest); measure only new or retrained models (the record is "
+                             "saved after every model, so this also finishes a run that was stopped)")
     parser.add_argument("--name", default="rgbd-depth")
     parser.add_argument("--cards-from-runs", type=Path,
                         help="also write each shipped depth model's card from these results, its training "
@@ -314,6 +332,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.tables_only:
         record = json.loads((OUT / f"{args.name}.json").read_text())
+        if not record.get("complete", True):
+            raise SystemExit(f"{args.name}.json is from a run stopped part-way: finish it with --reuse-models")
         write_report(record, args.name, [])
         return
     frames = rgbd_test_frames(args.data, args.frames)
@@ -325,11 +345,15 @@ def main() -> None:
         raise SystemExit(f"{previous} was measured on other frames: rerun without --reuse-anchors / --reuse-models")
     context_digests = {e.context_model: find_entry(e.context_model).digest for e in entries if e.context_model}
     kept = reusable_results(record, entries, context_digests) if args.reuse_models and record else {}
+    anchors = record["anchors"] if args.reuse_anchors and record else []
     models = []
     for steps in (0, args.refine) if args.refine else (0,):
         for entry in entries:
-            models.append(kept.get((entry.model_id, entry.digest, steps)) or measure_model(entry, frames, steps))
-    anchors = record["anchors"] if args.reuse_anchors and record else []
+            result = kept.get((entry.model_id, entry.digest, steps))
+            if result is None:
+                result = measure_model(entry, frames, steps)
+                save_progress(previous, record, frames, models + [result], anchors)
+            models.append(result)
     if not anchors and not args.skip_anchors:
         # the anchors code the frames of the means, in millimetres, holes kept at 0
         depths = [millimetre_map(read_depth(p.depth, p.unit)) for p in frames if not p.sequence.startswith("samples")]

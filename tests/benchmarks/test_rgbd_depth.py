@@ -1,6 +1,7 @@
 """benchmarks/rgbd_depth.py --reuse-models: a result is kept only for the very weights it measured."""
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 from .scripts import load_benchmark
@@ -22,3 +23,19 @@ def test_results_are_reused_only_for_the_same_weights_and_refinement() -> None:
     kept = load_benchmark("rgbd_depth").reusable_results(record, entries, {"rgb": "rgb1"})
     assert set(kept) == {("depth-a", "aaaa", 0), ("depth-a", "aaaa", 50), ("joint-c", "cccc", 0)}
     assert kept[("depth-a", "aaaa", 50)]["model"] == "depth-a+refine50" and kept[("depth-a", "aaaa", 0)]["kept"]
+
+
+def test_progress_is_saved_after_every_model_and_keeps_what_is_not_measured_again(tmp_path) -> None:
+    benchmark = load_benchmark("rgbd_depth")
+    frames = [SimpleNamespace(sequence="rgbdd", name="f1"), SimpleNamespace(sequence="rgbdd", name="f2")]
+    earlier = {"frames": ["rgbdd/f1", "rgbdd/f2"], "anchors": [{"anchor": "jpegxl"}], "models": [
+        {"model": "depth-a", "digest": "old0"}, {"model": "depth-b", "digest": "bbbb"}]}
+    path = tmp_path / "rgbd-depth.json"
+    benchmark.save_progress(path, earlier, frames, [{"model": "depth-a", "digest": "new1"}], [])
+    saved = json.loads(path.read_text())
+    assert saved["complete"] is False and saved["frames"] == earlier["frames"]
+    assert [(r["model"], r["digest"]) for r in saved["models"]] == [("depth-a", "new1"), ("depth-a", "old0"),
+                                                                     ("depth-b", "bbbb")]
+    assert saved["anchors"] == earlier["anchors"] and not list(tmp_path.glob("*.partial"))
+    benchmark.save_progress(path, None, frames, [{"model": "depth-a", "digest": "new1"}], [])
+    assert [r["model"] for r in json.loads(path.read_text())["models"]] == ["depth-a"]
