@@ -289,13 +289,14 @@ def reusable_results(record: dict, entries: list, context_digests: dict[str, str
     return kept
 
 
-def save_progress(path: Path, record: dict | None, frames: list, measured: list[dict], anchors: list[dict]) -> None:
+def save_progress(path: Path, record: dict | None, frame_names: list[str], measured: list[dict],
+                  anchors: list[dict]) -> None:
     """Write ``measured`` (and the results of the earlier ``record`` not measured again) to
     ``path`` after every model, marked incomplete, so that a run stopped part-way loses at most
     the model it was measuring: rerun with ``--reuse-models`` (and ``--reuse-anchors``)."""
     done = {(r["model"], r.get("digest")) for r in measured}
     earlier = [r for r in (record or {}).get("models", []) if (r["model"], r.get("digest")) not in done]
-    progress = {"complete": False, "frames": [f"{p.sequence}/{p.name}" for p in frames],
+    progress = {"complete": False, "frames": frame_names,
                 "models": measured + earlier, "anchors": anchors or (record or {}).get("anchors", [])}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
@@ -337,11 +338,12 @@ def main() -> None:
         write_report(record, args.name, [])
         return
     frames = rgbd_test_frames(args.data, args.frames)
+    frame_names = [f"{p.sequence}/{p.name}" for p in frames]
     entries = [e for e in list_models() if e.modality == "depth"]
     previous = OUT / f"{args.name}.json"
     reusing = args.reuse_anchors or args.reuse_models
     record = json.loads(previous.read_text()) if reusing and previous.exists() else None
-    if record is not None and record["frames"] != [f"{p.sequence}/{p.name}" for p in frames]:
+    if record is not None and record["frames"] != frame_names:
         raise SystemExit(f"{previous} was measured on other frames: rerun without --reuse-anchors / --reuse-models")
     context_digests = {e.context_model: find_entry(e.context_model).digest for e in entries if e.context_model}
     kept = reusable_results(record, entries, context_digests) if args.reuse_models and record else {}
@@ -352,7 +354,7 @@ def main() -> None:
             result = kept.get((entry.model_id, entry.digest, steps))
             if result is None:
                 result = measure_model(entry, frames, steps)
-                save_progress(previous, record, frames, models + [result], anchors)
+                save_progress(previous, record, frame_names, models + [result], anchors)
             models.append(result)
     if not anchors and not args.skip_anchors:
         # the anchors code the frames of the means, in millimetres, holes kept at 0
@@ -366,7 +368,7 @@ def main() -> None:
     command += " --reuse-models" if args.reuse_models else ""
     command += f" --refine {args.refine}" if args.refine else ""
     OUT.mkdir(parents=True, exist_ok=True)
-    record = {"command": command, "machine": machine(), "frames": [f"{p.sequence}/{p.name}" for p in frames],
+    record = {"command": command, "machine": machine(), "frames": frame_names,
               "models": models, "anchors": anchors}
     (OUT / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
     write_report(record, args.name, render_views(entries, frames, args.name))

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from ..errors import ModelError
-from ..zoo import file_digest
+from ..zoo import file_digest, find_entry, retrained_since
 
 STARTS_FILE = "starts.json"
 START_KEYS = ("init_from", "depth_baseline")
@@ -33,8 +33,6 @@ def record_starts(run_dir: Path, sources: dict[str, str | None], command: str | 
     if command:
         starts["command"] = command
     if context_model:
-        from ..zoo import find_entry
-
         starts["context_model"] = {"id": context_model, "digest": find_entry(context_model).digest}
     if starts:
         (run_dir / STARTS_FILE).write_text(json.dumps(starts, indent=1) + "\n")
@@ -75,8 +73,6 @@ def context_model_digest(run_dir: Path, model_id: str) -> str | None:
 def check_context_unchanged(run_dir: Path, model_id: str) -> None:
     """Refuse to resume a run whose context model has been retrained since the run started (it
     would go on learning from other colour than it began with); runs without a record pass."""
-    from ..zoo import retrained_since
-
     recorded = context_model_digest(run_dir, model_id)
     current = retrained_since(model_id, recorded)
     if current is not None:

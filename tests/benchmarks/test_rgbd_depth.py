@@ -27,7 +27,7 @@ def test_results_are_reused_only_for_the_same_weights_and_refinement() -> None:
 
 def test_progress_is_saved_after_every_model_and_keeps_what_is_not_measured_again(tmp_path) -> None:
     benchmark = load_benchmark("rgbd_depth")
-    frames = [SimpleNamespace(sequence="rgbdd", name="f1"), SimpleNamespace(sequence="rgbdd", name="f2")]
+    frames = ["rgbdd/f1", "rgbdd/f2"]
     earlier = {"frames": ["rgbdd/f1", "rgbdd/f2"], "anchors": [{"anchor": "jpegxl"}], "models": [
         {"model": "depth-a", "digest": "old0"}, {"model": "depth-b", "digest": "bbbb"}]}
     path = tmp_path / "rgbd-depth.json"
