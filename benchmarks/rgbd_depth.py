@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
-from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate, point_deltas  # noqa: E402
+from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate, quality_at_equal_rate, rate_at_equal_quality  # noqa: E402
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames  # noqa: E402
 from mmcodec.modalities.depth import DepthMap, read_depth  # noqa: E402
@@ -154,6 +155,14 @@ def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
     return lines
 
 
+def _delta_cell(measure: Callable[[], str]) -> str:
+    """One cell of the per-point table: the measure, or why the anchor's curve does not reach it."""
+    try:
+        return measure()
+    except ValueError:
+        return "outside its range"
+
+
 def anchor_deltas(models: list[dict], anchors: list[dict]) -> list[str]:
     """Each model point against each lossy anchor's interpolated curve (pchip): extra bits at equal
     PSNR and PSNR gain at equal rate."""
@@ -164,11 +173,10 @@ def anchor_deltas(models: list[dict], anchors: list[dict]) -> list[str]:
             bpp, psnr = lossy_curve(a)
             if len(bpp) < 2:
                 continue
-            try:
-                gain, extra = point_deltas(bpp, psnr, r["mean"]["depth_bpp"], r["mean"]["psnr"])
-                lines.append(f"| {r['model']} | {a['name']} | {extra:+.1f}% | {gain:+.2f} dB |")
-            except ValueError:
-                lines.append(f"| {r['model']} | {a['name']} | outside its range | |")
+            point = (r["mean"]["depth_bpp"], r["mean"]["psnr"])
+            extra = _delta_cell(lambda: f"{rate_at_equal_quality(bpp, psnr, *point):+.1f}%")
+            gain = _delta_cell(lambda: f"{quality_at_equal_rate(bpp, psnr, *point):+.2f} dB")
+            lines.append(f"| {r['model']} | {a['name']} | {extra} | {gain} |")
     return lines
 
 

@@ -77,19 +77,38 @@ def _pchip_evaluate(x: np.ndarray, y: np.ndarray, at: float) -> float:
     return float(c0 + c1 * t + c2 * t ** 2 + c3 * t ** 3)
 
 
+def quality_at_equal_rate(anchor_rate: Sequence[float], anchor_quality: Sequence[float], rate: float,
+                          quality: float) -> float:
+    """Quality gain of one (rate, quality) point over the anchor's pchip-interpolated curve at the
+    point's rate (dB, or the metric's unit). Raises ValueError where the rate lies outside the
+    anchor's rate range."""
+    log_r, q = _prepare(anchor_rate, anchor_quality)
+    order = np.argsort(log_r)
+    lr = float(np.log10(rate))
+    if not log_r.min() <= lr <= log_r.max():
+        raise ValueError("the point's rate lies outside the anchor's curve")
+    return quality - _pchip_evaluate(log_r[order], q[order], lr)
+
+
+def rate_at_equal_quality(anchor_rate: Sequence[float], anchor_quality: Sequence[float], rate: float,
+                          quality: float) -> float:
+    """Rate difference of one (rate, quality) point against the anchor's pchip-interpolated curve at
+    the point's quality, in percent. Raises ValueError where the quality lies outside the anchor's
+    quality range."""
+    log_r, q = _prepare(anchor_rate, anchor_quality)
+    order = np.argsort(q)
+    if not q.min() <= quality <= q.max():
+        raise ValueError("the point's quality lies outside the anchor's curve")
+    return (rate / 10 ** _pchip_evaluate(q[order], log_r[order], quality) - 1) * 100
+
+
 def point_deltas(anchor_rate: Sequence[float], anchor_quality: Sequence[float], rate: float,
                  quality: float) -> tuple[float, float]:
     """For a single (rate, quality) point: (quality gain over the anchor at that rate, in dB;
     rate difference against the anchor at that quality, in percent), by pchip interpolation
-    of the anchor's curve. Raises ValueError outside the anchor's range."""
-    log_r, q = _prepare(anchor_rate, anchor_quality)
-    order_r, order_q = np.argsort(log_r), np.argsort(q)
-    lr = float(np.log10(rate))
-    if not (log_r.min() <= lr <= log_r.max() and q.min() <= quality <= q.max()):
-        raise ValueError("the point lies outside the anchor's curve")
-    gain = quality - _pchip_evaluate(log_r[order_r], q[order_r], lr)
-    anchor_rate_at_quality = 10 ** _pchip_evaluate(q[order_q], log_r[order_q], quality)
-    return gain, (rate / anchor_rate_at_quality - 1) * 100
+    of the anchor's curve. Raises ValueError unless both lie inside the anchor's range."""
+    return (quality_at_equal_rate(anchor_rate, anchor_quality, rate, quality),
+            rate_at_equal_quality(anchor_rate, anchor_quality, rate, quality))
 
 
 def _integral(x: np.ndarray, y: np.ndarray, lo: float, hi: float, method: Method) -> float:

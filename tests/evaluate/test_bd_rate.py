@@ -6,7 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmcodec.evaluate.bd_rate import _pchip_integral, _pchip_slopes, bd_psnr, bd_rate, point_deltas
+from mmcodec.evaluate.bd_rate import (
+    _pchip_integral,
+    _pchip_slopes,
+    bd_psnr,
+    bd_rate,
+    point_deltas,
+    quality_at_equal_rate,
+    rate_at_equal_quality,
+)
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-results" / "kodak"
 
@@ -113,3 +121,18 @@ def test_a_curve_whose_quality_falls_with_rate_is_refused() -> None:
             bd_psnr(*a, *b)
     with pytest.raises(ValueError, match="does not rise"):
         point_deltas(*dipping, 0.15, 69.0)
+
+
+def test_each_point_measure_needs_only_its_own_axis_in_range() -> None:
+    rate = [0.1, 0.2, 0.4, 0.8]
+    psnr = [28.0, 30.0, 32.0, 34.0]  # 2 dB per doubling: linear in log-rate
+    # below the anchor's lowest rate but at a PSNR it reaches: bits at equal PSNR still exist
+    assert rate_at_equal_quality(rate, psnr, 0.05, 30.0) == pytest.approx(-75.0, abs=1e-6)
+    with pytest.raises(ValueError, match="rate lies outside"):
+        quality_at_equal_rate(rate, psnr, 0.05, 30.0)
+    # inside the rate range but above the anchor's best PSNR: only the gain at equal rate exists
+    assert quality_at_equal_rate(rate, psnr, 0.4, 35.0) == pytest.approx(3.0, abs=1e-9)
+    with pytest.raises(ValueError, match="quality lies outside"):
+        rate_at_equal_quality(rate, psnr, 0.4, 35.0)
+    with pytest.raises(ValueError):
+        point_deltas(rate, psnr, 0.05, 30.0)
