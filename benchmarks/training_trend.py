@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
-from mmcodec.evaluate.bd_rate import point_deltas  # noqa: E402
+from mmcodec.evaluate.bd_rate import rate_at_equal_quality  # noqa: E402
 from mmcodec.evaluate.evaluate import evaluate_folder  # noqa: E402
 from mmcodec.evaluate.results import load_curve  # noqa: E402
 from mmcodec.train.export import export_run  # noqa: E402
@@ -89,7 +89,7 @@ def main() -> None:
                        "ms_ssim": mean["ms-ssim-rgb"][0], "measured_by": command}
                 for name, anchor in anchors.items():
                     try:
-                        row[f"vs_{name}"] = point_deltas(anchor.bpp, anchor.psnr, row["bpp"], row["psnr"])[1]
+                        row[f"vs_{name}"] = rate_at_equal_quality(anchor.bpp, anchor.psnr, row["bpp"], row["psnr"])
                     except ValueError:
                         row[f"vs_{name}"] = None
                 rows.append(row)

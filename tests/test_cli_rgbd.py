@@ -39,6 +39,10 @@ def test_joint_file_and_both_outputs(files, capsys):
     decoded = read_depth(out / "frame.depth.png").pixels
     assert np.array_equal(decoded == 0, depth == 0)
     assert read_image(out / "frame.image.png").pixels.shape == (128, 192, 3)
+    assert main(["decompress", str(folder / "frame.mmc"), "--model", model, "-o", str(out / "named.png")]) == 0
+    assert read_depth(out / "named.depth.png").pixels.tobytes() == read_depth(out / "frame.depth.png").pixels.tobytes()
+    assert read_image(out / "named.image.png").pixels.shape == (128, 192, 3)
+    assert not (out / "named.png").exists()
     assert main(["info", str(folder / "frame.mmc")]) == 0
     info = capsys.readouterr().out
     mmc = read_mmc((folder / "frame.mmc").read_bytes())

@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("decompress", help="decompress .mmc files to PNG (a joint file: NAME.image.png + "
                                           "NAME.depth.png)")
     p.add_argument("inputs", nargs="+", help=".mmc files, folders or globs")
-    p.add_argument("-o", "--output", help="output file (one modality) or folder")
+    p.add_argument("-o", "--output", help="output file (one modality; a joint file given NAME.png writes "
+                                          "NAME.image.png + NAME.depth.png) or folder")
     p.add_argument("--model", help="weights to decode with (.safetensors) if not shipped")
     p.add_argument("--device", default="cpu")
     p.set_defaults(run=cmd_decompress)

@@ -75,6 +75,8 @@ def cmd_decompress(args: argparse.Namespace) -> None:
                 target = out_dir / (path.stem + ("" if len(decoded) == 1 else f".{name}") + ".png")
             elif args.output and len(decoded) == 1:
                 target = Path(args.output)
+            elif args.output and Path(args.output).suffix.lower() == ".png":   # NAME.png -> NAME.<modality>.png
+                target = Path(args.output).with_suffix(f".{name}.png")
             elif args.output:
                 target = Path(args.output) / f"{path.stem}.{name}.png"
             else:

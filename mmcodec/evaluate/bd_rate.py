@@ -102,15 +102,6 @@ def rate_at_equal_quality(anchor_rate: Sequence[float], anchor_quality: Sequence
     return (rate / 10 ** _pchip_evaluate(q[order], log_r[order], quality) - 1) * 100
 
 
-def point_deltas(anchor_rate: Sequence[float], anchor_quality: Sequence[float], rate: float,
-                 quality: float) -> tuple[float, float]:
-    """For a single (rate, quality) point: (quality gain over the anchor at that rate, in dB;
-    rate difference against the anchor at that quality, in percent), by pchip interpolation
-    of the anchor's curve. Raises ValueError unless both lie inside the anchor's range."""
-    return (quality_at_equal_rate(anchor_rate, anchor_quality, rate, quality),
-            rate_at_equal_quality(anchor_rate, anchor_quality, rate, quality))
-
-
 def _integral(x: np.ndarray, y: np.ndarray, lo: float, hi: float, method: Method) -> float:
     order = np.argsort(x)
     x, y = x[order], y[order]

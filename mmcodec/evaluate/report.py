@@ -1,7 +1,7 @@
 """Markdown table of BD-rate (and BD-PSNR) of every result against a chosen anchor."""
 from __future__ import annotations
 
-from .bd_rate import bd_psnr, bd_rate, point_deltas
+from .bd_rate import bd_psnr, bd_rate, quality_at_equal_rate, rate_at_equal_quality
 from .results import Curve
 
 
@@ -14,15 +14,13 @@ def _cell(function, anchor_rate, anchor_quality, test_rate, test_quality, unit: 
 
 def _point_row(curve: Curve, anchor: Curve, i: int) -> str:
     """A single point: rate difference at equal PSNR and PSNR gain at equal rate (marked ¹)."""
+    point = (curve.bpp[i], curve.psnr[i])
+    psnr_cells = (_cell(rate_at_equal_quality, anchor.bpp, anchor.psnr, *point, "% ¹") + " | "
+                  + _cell(quality_at_equal_rate, anchor.bpp, anchor.psnr, *point, " dB ¹"))
     try:
-        gain, rate = point_deltas(anchor.bpp, anchor.psnr, curve.bpp[i], curve.psnr[i])
-        psnr_cells = f"{rate:+.2f}% ¹ | {gain:+.2f} dB ¹"
-    except ValueError:
-        psnr_cells = "n/a | n/a"
-    try:
-        _, ssim_rate = point_deltas(anchor.bpp, anchor.ms_ssim_db, curve.bpp[i], curve.ms_ssim_db[i])
-        ssim_cell = f"{ssim_rate:+.2f}% ¹"
-    except (ValueError, IndexError):
+        ssim_cell = _cell(rate_at_equal_quality, anchor.bpp, anchor.ms_ssim_db, curve.bpp[i], curve.ms_ssim_db[i],
+                          "% ¹")
+    except IndexError:   # a curve without MS-SSIM
         ssim_cell = "n/a"
     return f"| {curve.name} (point {i + 1}) | 1 | {curve.bpp[i]:.3f} | {psnr_cells} | {ssim_cell} |"
 

@@ -11,7 +11,6 @@ from mmcodec.evaluate.bd_rate import (
     _pchip_slopes,
     bd_psnr,
     bd_rate,
-    point_deltas,
     quality_at_equal_rate,
     rate_at_equal_quality,
 )
@@ -101,14 +100,13 @@ def test_published_curves_against_an_independent_implementation(name, expected) 
     assert bd_rate(vtm["bpp"], vtm["psnr-rgb"], other["bpp"], other["psnr-rgb"]) == pytest.approx(expected, abs=1e-9)
 
 
-def test_point_deltas_on_a_curve() -> None:
+def test_one_point_against_a_curve() -> None:
     rate = [0.1, 0.2, 0.4, 0.8]
     psnr = [28.0, 30.0, 32.0, 34.0]  # 2 dB per doubling: linear in log-rate
-    gain, saving = point_deltas(rate, psnr, 0.2, 31.0)
-    assert gain == pytest.approx(1.0, abs=1e-9)
-    assert saving == pytest.approx((0.2 / (0.2 * 2 ** 0.5) - 1) * 100, abs=1e-6)
+    assert quality_at_equal_rate(rate, psnr, 0.2, 31.0) == pytest.approx(1.0, abs=1e-9)
+    assert rate_at_equal_quality(rate, psnr, 0.2, 31.0) == pytest.approx((0.2 / (0.2 * 2 ** 0.5) - 1) * 100, abs=1e-6)
     with pytest.raises(ValueError):
-        point_deltas(rate, psnr, 5.0, 31.0)
+        quality_at_equal_rate(rate, psnr, 5.0, 31.0)
 
 
 def test_a_curve_whose_quality_falls_with_rate_is_refused() -> None:
@@ -119,8 +117,9 @@ def test_a_curve_whose_quality_falls_with_rate_is_refused() -> None:
             bd_rate(*a, *b)
         with pytest.raises(ValueError, match="does not rise"):
             bd_psnr(*a, *b)
-    with pytest.raises(ValueError, match="does not rise"):
-        point_deltas(*dipping, 0.15, 69.0)
+    for one_point in (quality_at_equal_rate, rate_at_equal_quality):
+        with pytest.raises(ValueError, match="does not rise"):
+            one_point(*dipping, 0.15, 69.0)
 
 
 def test_each_point_measure_needs_only_its_own_axis_in_range() -> None:
@@ -134,5 +133,3 @@ def test_each_point_measure_needs_only_its_own_axis_in_range() -> None:
     assert quality_at_equal_rate(rate, psnr, 0.4, 35.0) == pytest.approx(3.0, abs=1e-9)
     with pytest.raises(ValueError, match="quality lies outside"):
         rate_at_equal_quality(rate, psnr, 0.4, 35.0)
-    with pytest.raises(ValueError):
-        point_deltas(rate, psnr, 0.05, 30.0)

@@ -42,6 +42,15 @@ def test_bd_table_and_cli_report(tmp_path, capsys) -> None:
     assert "| anchor |" not in capsys.readouterr().out
 
 
+def test_single_points_are_compared_on_each_axis_alone(tmp_path) -> None:
+    anchor = load_curve(write(tmp_path / "anchor.json", "anchor", [0.1, 0.2, 0.4, 0.8], [28.0, 30.0, 32.0, 34.0]))
+    inside = load_curve(write(tmp_path / "in.json", "in", [0.2], [31.0]))
+    below = load_curve(write(tmp_path / "below.json", "below", [0.05], [30.0]))  # under the anchor's lowest rate
+    row_inside, row_below = bd_table([inside, below], anchor)[-2:]
+    assert "| in (point 1) | 1 | 0.200 | -29.29% ¹ | +1.00 dB ¹ | n/a |" == row_inside
+    assert "| below (point 1) | 1 | 0.050 | -75.00% ¹ | n/a | n/a |" == row_below
+
+
 def test_plot_writes_a_png(tmp_path) -> None:
     curve = load_curve(write(tmp_path / "a.json", "a", [0.1, 0.5], [28.0, 33.0], [0.9, 0.97]))
     path = plot_curves([curve], tmp_path / "rd.png")
