@@ -433,6 +433,27 @@ def test_cli_folder_round_trip(tmp_path, capsys, astronaut):
             assert np.asarray(im).shape == (h, w, 3)
 
 
+def test_output_that_is_an_existing_folder(tmp_path, capsys, astronaut):
+    """One input with -o naming an existing folder writes into it (it used to fail renaming onto it)."""
+    image = tmp_path / "photo.png"
+    PILImage.fromarray(np.ascontiguousarray(astronaut[:48, :64])).save(image)
+    folder = tmp_path / "out.v2"   # a dot in its name: still a folder, because it exists as one
+    folder.mkdir()
+    rc, out, err = run_cli(capsys, "compress", image, "-o", folder)
+    assert rc == 0, err
+    rc, out, err = run_cli(capsys, "decompress", folder / "photo.mmc", "-o", folder)
+    assert rc == 0, err
+    assert sorted(p.name for p in folder.iterdir()) == ["photo.mmc", "photo.png"]
+
+
+@pytest.mark.parametrize("output", ["photo.jpg", "photo.mmc/x.png"])
+def test_decompress_refuses_an_output_it_cannot_write(tmp_path, capsys, valid_mmc, output):
+    (tmp_path / "photo.mmc").write_bytes(valid_mmc)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert_one_line_error(*run_cli(capsys, "decompress", tmp_path / "photo.mmc", "-o", tmp_path / output))
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 def test_outputs_get_the_usual_file_permissions(tmp_path) -> None:
     import os
 

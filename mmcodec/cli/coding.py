@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from ..atomic_files import atomic_write
-from .files import expand_inputs, progress_bar, read_input
+from .files import expand_inputs, output_folder, progress_bar, read_input
 
 DEMO_IMAGE = Path(__file__).resolve().parent.parent / "assets" / "astronaut.png"
 
@@ -17,7 +17,7 @@ def cmd_compress(args: argparse.Namespace) -> None:
     if args.depth:
         return _compress_rgbd(args)
     files, many = expand_inputs(args.inputs, IMAGE_SUFFIXES)
-    out_dir = Path(args.output) if (many and args.output) else None
+    out_dir = output_folder(args.output, many)
     for path in progress_bar(files, many, "compress"):
         target = (out_dir / (path.stem + ".mmc")) if out_dir else Path(args.output or path.with_suffix(".mmc"))
         if args.modality == "depth":
@@ -48,13 +48,23 @@ def _compress_rgbd(args: argparse.Namespace) -> None:
     if len(args.inputs) != 1:
         raise InputError("--depth takes exactly one colour image")
     color = Path(args.inputs[0])
-    target = Path(args.output or color.with_suffix(".mmc"))
+    folder = output_folder(args.output, many=False)
+    target = folder / (color.stem + ".mmc") if folder else Path(args.output or color.with_suffix(".mmc"))
     depth = read_depth(args.depth, args.depth_unit)
     data = compress_rgbd(read_image(color, channels=3), depth, depth.unit, model=args.model, quality=args.quality,
                          device=args.device, refine_steps=args.refine)
     atomic_write(target, lambda tmp: tmp.write_bytes(data))
     bpp = 8 * len(data) / (depth.height * depth.width)
     print(f"{color} + {args.depth} -> {target}: {len(data)} bytes, {bpp:.4f} bits per RGB-D pixel")
+
+
+def _check_png_output(output: str | None) -> None:
+    """Decoded modalities are written as PNG: refuse an output name that promises another format
+    (an existing folder of any name is fine)."""
+    from ..errors import InputError
+
+    if output and Path(output).suffix and Path(output).suffix.lower() != ".png" and not Path(output).is_dir():
+        raise InputError(f"decompress writes PNG files: give -o a .png name or a folder, not '{output}'")
 
 
 def cmd_decompress(args: argparse.Namespace) -> None:
@@ -64,7 +74,8 @@ def cmd_decompress(args: argparse.Namespace) -> None:
     from ..modalities.image import Image, write_image
 
     files, many = expand_inputs(args.inputs, {".mmc"})
-    out_dir = Path(args.output) if (many and args.output) else None
+    _check_png_output(args.output)
+    out_dir = output_folder(args.output, many)
     for path in progress_bar(files, many, "decompress"):
         data = read_input(path)
         decoded = api.decompress(data, device=args.device, model=args.model)

@@ -34,6 +34,13 @@ def expand_inputs(patterns: Sequence[str], suffixes: set[str]) -> tuple[list[Pat
     return files, many
 
 
+def output_folder(output: str | None, many: bool) -> Path | None:
+    """``-o`` taken as a folder to write into: with several inputs, or when it names an existing folder."""
+    if output and (many or Path(output).is_dir()):
+        return Path(output)
+    return None
+
+
 def progress_bar(items: list, enabled: bool, what: str):
     if not enabled:
         return items
