@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..atomic_files import atomic_write
 from .results import Curve
 
 OUR_COLOURS = ("black", "#1f3a93", "#8b1a1a", "#1e6b30", "#6a1b9a", "#8a5a00")
@@ -33,7 +34,8 @@ def plot_curves(curves: list[Curve], output: Path, title: str = "Kodak") -> Path
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=7)
     figure.tight_layout()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(output, dpi=120)
-    plt.close(figure)
+    try:
+        atomic_write(output, lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
+    finally:
+        plt.close(figure)
     return output

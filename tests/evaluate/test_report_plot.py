@@ -57,6 +57,18 @@ def test_plot_writes_a_png(tmp_path) -> None:
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("output", ["a-folder", "a-file/rd.png"])
+def test_plot_refuses_an_output_it_cannot_write(tmp_path, capsys, output) -> None:
+    results = write(tmp_path / "a.json", "a", [0.1, 0.5], [28.0, 33.0])
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_bytes(b"")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["plot", str(results), "-o", str(tmp_path / output)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("mmcodec: error:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and not any((tmp_path / "a-folder").iterdir())
+
+
 def test_merge_points_orders_by_rate() -> None:
     merged = merge_points([{"results": {"bpp": [0.5], "psnr-rgb": [33.0]}},
                            {"results": {"bpp": [0.2], "psnr-rgb": [29.0]}}], "family", "")
