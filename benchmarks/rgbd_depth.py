@@ -40,6 +40,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
+from mmcodec.atomic_files import atomic_write  # noqa: E402
 from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate, quality_at_equal_rate, rate_at_equal_quality  # noqa: E402
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames  # noqa: E402
@@ -306,10 +307,7 @@ def save_progress(path: Path, record: dict | None, frame_names: list[str], measu
     earlier = [r for r in (record or {}).get("models", []) if (r["model"], r.get("digest")) not in done]
     progress = {"complete": False, "frames": frame_names,
                 "models": measured + earlier, "anchors": anchors or (record or {}).get("anchors", [])}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(progress, indent=2) + "\n")
-    partial.replace(path)
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(progress, indent=2) + "\n"))
 
 
 def measure_model(entry, frames: list, refine_steps: int) -> dict:

@@ -37,5 +37,6 @@ def test_progress_is_saved_after_every_model_and_keeps_what_is_not_measured_agai
     assert [(r["model"], r["digest"]) for r in saved["models"]] == [("depth-a", "new1"), ("depth-a", "old0"),
                                                                      ("depth-b", "bbbb")]
     assert saved["anchors"] == earlier["anchors"] and not list(tmp_path.glob("*.partial"))
+    assert [p.name for p in tmp_path.iterdir()] == ["rgbd-depth.json"]   # no temporary file left beside it
     benchmark.save_progress(path, None, frames, [{"model": "depth-a", "digest": "new1"}], [])
     assert [r["model"] for r in json.loads(path.read_text())["models"]] == ["depth-a"]
