@@ -269,7 +269,12 @@ def write_report(record: dict, name: str, views: list[str]) -> None:
     m = record["machine"]
     header = [f"# Depth and joint RGB-D coding ({len(record['frames'])} held-out frames)", "",
               f"Measured with `{record['command']}` on {m['platform']}, {m['cpu_count']} CPU cores, "
-              f"torch {m['torch']}.", "", f"![depth RD]({name}.png)", ""]
+              f"torch {m['torch']}.", ""]
+    if any(r.get("median_filter") for r in models):
+        header += ["Each learned depth file carries the median post-filter its encoder chose for the decoder "
+                   "(window 0 = none, 3, 5 or 7: `mmcodec/modalities/depth_filter.py`); the filter alone is "
+                   "measured in `docs/benchmarks/depth_median_filter.md`.", ""]
+    header += [f"![depth RD]({name}.png)", ""]
     path = OUT / f"{name}.md"
     if not views and path.exists():  # keep the point-cloud section of the last measurement
         text = path.read_text()
@@ -285,7 +290,9 @@ def reusable_results(record: dict, entries: list, context_digests: dict[str, str
     """The results of ``record`` that measured the same weights as a shipped entry, keyed by
     (model id, weights digest, refinement steps). A conditioned model's result must also have been
     measured with the colour model's current weights (``context_digests``: id → digest), which
-    make its colour streams and its context. Results without digests are not reused."""
+    make its colour streams and its context, and with the decoder's median post-filter
+    (``median_filter``; results from before it existed lack the key). Results without digests are
+    not reused."""
     shipped = {(e.model_id, e.digest): context_digests.get(e.context_model) if e.context_model else None
                for e in entries}
     kept = {}
@@ -293,7 +300,7 @@ def reusable_results(record: dict, entries: list, context_digests: dict[str, str
         steps = result.get("refine_steps", 0)
         base = result["model"].removesuffix(f"+refine{steps}") if steps else result["model"]
         key = (base, result.get("digest"))
-        if key in shipped and result.get("context_digest") == shipped[key]:
+        if key in shipped and result.get("context_digest") == shipped[key] and result.get("median_filter") is True:
             kept[(base, result["digest"], steps)] = {**result, "kept": True}
     return kept
 

@@ -14,9 +14,11 @@ model's file instead (:mod:`mmcodec.thesis_api`: its target alone, coded with th
 help on the encoder side).
 
 Header ``codec_params`` of a depth or joint file: ``{"architecture", "kind": "depth" | "rgbd",
-"depth_latent_digest"}`` plus, for "rgbd", ``"image_model"``, ``"image_weights_digest"`` and
-``"image_latent_digest"``; the file's ``model_id`` / ``weights_digest`` are the depth model's,
-its ``latent_digest`` the hash of both latent digests.
+"depth_latent_digest", "depth_median_window"}`` (the decoder's median post-filter, chosen by the
+encoder: :mod:`mmcodec.modalities.depth_filter`; 0 or absent = none) plus, for "rgbd",
+``"image_model"``, ``"image_weights_digest"`` and ``"image_latent_digest"``; the file's
+``model_id`` / ``weights_digest`` are the depth model's, its ``latent_digest`` the hash of both
+latent digests.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from .codecs.refinement import compress_refined
 from .container import MmcFile, ModalityInfo, StreamInfo, write_mmc
 from .errors import DecodeMismatchError, InputError, ModelError
 from .modalities.depth import DepthMap, coding_plane, from_millimetres, read_depth, validate_depth
+from .modalities.depth_filter import WINDOWS, choose_median_window, median_filter_depth
 from .modalities.hole_mask import decode_hole_mask, encode_hole_mask
 from .modalities.image import Image, read_image, validate_pixels
 from .thesis_api import encode_thesis, needs_thesis_files, thesis_table_of
@@ -100,7 +103,10 @@ def _digest(*parts: str) -> str:
 
 
 def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, context: np.ndarray | None,
-                device: str, refine_steps: int = 0) -> tuple[ModalityInfo, list[tuple[StreamInfo, bytes]], str]:
+                device: str, refine_steps: int = 0, median_filter: bool = True
+                ) -> tuple[ModalityInfo, list[tuple[StreamInfo, bytes]], str, int]:
+    """The depth streams of one map, its latent digest and the median window for the decoder
+    (the encoder decodes its own latents to choose it; 0 when ``median_filter`` is False)."""
     x, valid = _depth_input(depth)
     if context is not None:
         if context.shape[:2] != x.shape[-2:]:
@@ -117,34 +123,46 @@ def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, co
     after = ("image/z", "image/y") if context is not None else ()
     streams = coded_streams(coded, DEPTH_MODALITY, after)
     streams.append((StreamInfo(f"{DEPTH_MODALITY}/holes", DEPTH_MODALITY), encode_hole_mask(valid)))
-    return info, streams, coded.digest
+    window = 0
+    if median_filter:
+        with torch.no_grad():
+            x_hat, _ = codec.decompress(coded, padded[:, 1:] if context is not None else None)
+        window = choose_median_window(depth.millimetres(), decoded_millimetres(x_hat, info), valid)
+    return info, streams, coded.digest, window
 
 
 def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", model: str | None = None,
-                   quality: int | None = None, device: str = "cpu", refine_steps: int = 0) -> bytes:
+                   quality: int | None = None, device: str = "cpu", refine_steps: int = 0,
+                   median_filter: bool = True) -> bytes:
     """A depth map (path or H×W uint16 array in ``unit``) alone → .mmc bytes. ``refine_steps`` > 0
     optimises the latents for the model's R + λ·D over the valid pixels first (holes travel
-    exactly in their own stream, so their error does not count): :mod:`mmcodec.codecs.refinement`."""
+    exactly in their own stream, so their error does not count): :mod:`mmcodec.codecs.refinement`.
+    ``median_filter`` lets the encoder choose the decoder's median post-filter
+    (:mod:`mmcodec.modalities.depth_filter`; not for the thesis's models); False writes a file
+    decoded without one."""
     depth = as_depth(depth, unit)
     entry = _depth_entry(model, False, quality)
     if needs_thesis_files(entry):   # one of the thesis's codecs: depth baseline, or an error naming its inputs
         from .api import get_codec
         return encode_thesis(entry, get_codec(entry, device), None, depth, device, refine_steps)
     codec = _depth_codec(entry, False, device)
-    info, streams, digest = _code_depth(entry, codec, depth, None, device, refine_steps)
-    params = {"architecture": entry.architecture, "kind": "depth", "depth_latent_digest": digest}
+    info, streams, digest, window = _code_depth(entry, codec, depth, None, device, refine_steps, median_filter)
+    params = {"architecture": entry.architecture, "kind": "depth", "depth_latent_digest": digest,
+              "depth_median_window": window}
     return write_mmc(MmcFile(entry.model_id, 1, entry.digest, [info], streams, digest, params))
 
 
 def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np.ndarray | DepthMap,
                   unit: str = "mm", model: str | None = None, quality: int | None = None,
-                  device: str = "cpu", refine_steps: int = 0, refine_colour: bool = True) -> bytes:
+                  device: str = "cpu", refine_steps: int = 0, refine_colour: bool = True,
+                  median_filter: bool = True) -> bytes:
     """Colour + depth → one .mmc: the colour by the depth model's RGB model, the depth
     conditioned on the decoded colour. ``refine_steps`` refines the depth latents as in
     :func:`compress_depth` and, unless ``refine_colour`` is False, the colour's latents first
     (:func:`mmcodec.compress`; the depth is then coded given the refined colour, which is what
     the decoder sees). With ``refine_colour=False`` the colour part is exactly the colour-only
-    file of the RGB model (how the benchmarks count the depth bits of a joint file)."""
+    file of the RGB model (how the benchmarks count the depth bits of a joint file).
+    ``median_filter`` as in :func:`compress_depth`."""
     from . import api
 
     image, depth = as_colour(color), as_depth(depth, unit)
@@ -161,8 +179,10 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
                               refine_steps=refine_steps if refine_colour else 0)
     image_mmc = api.read_mmc(image_file)
     decoded_rgb = api.decompress(image_file, device=device)["image"]   # exactly what a decoder will see
-    info, streams, depth_digest = _code_depth(entry, codec, depth, decoded_rgb, device, refine_steps)
+    info, streams, depth_digest, window = _code_depth(entry, codec, depth, decoded_rgb, device, refine_steps,
+                                                      median_filter)
     params = {"architecture": entry.architecture, "kind": "rgbd", "depth_latent_digest": depth_digest,
+              "depth_median_window": window,
               "image_model": image_mmc.model_id, "image_weights_digest": image_mmc.weights_digest,
               "image_latent_digest": image_mmc.latent_digest}
     mmc = MmcFile(entry.model_id, 1, entry.digest, image_mmc.modalities + [info], image_mmc.streams + streams,
@@ -192,6 +212,9 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
     own = {s.name[len(DEPTH_MODALITY) + 1:]: (s, b) for s, b in mmc.streams if s.modality == DEPTH_MODALITY}
     if set(own) != {"z", "y", "holes"}:
         raise DecodeMismatchError("depth streams are missing or unexpected")
+    window = params.get("depth_median_window", 0)
+    if type(window) is not int or window not in WINDOWS:
+        raise DecodeMismatchError(f"unknown depth median window {str(window)[:20]!r} (this decoder knows {WINDOWS})")
     valid = decode_hole_mask(own.pop("holes")[1], info.height, info.width)
     coded = api.coded_latents(list(own.values()), DEPTH_MODALITY)
     api.check_shapes(codec, info, coded)
@@ -201,14 +224,23 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
     if digest != params.get("depth_latent_digest"):
         raise DecodeMismatchError("decoded depth latents differ from the encoder's (digest mismatch): "
                                   "the file is corrupt or was written on an incompatible platform")
-    decoded[DEPTH_MODALITY] = depth_pixels(x_hat, info, valid)
+    decoded[DEPTH_MODALITY] = depth_pixels(x_hat, info, valid, window)
     return decoded
 
 
-def depth_pixels(x_hat: torch.Tensor, info: ModalityInfo, valid: np.ndarray | None) -> np.ndarray:
-    """A decoded depth plane (depth / 65535, padded) → the H×W uint16 map in ``info``'s unit, 0
-    exactly at the holes (where ``valid`` is False) and at least 1 elsewhere."""
-    mm = x_hat[0, 0, :info.height, :info.width].clamp(0, 1).mul(65535.0).cpu().numpy()
+def decoded_millimetres(x_hat: torch.Tensor, info: ModalityInfo) -> np.ndarray:
+    """A decoded depth plane (depth / 65535, padded) → H×W float millimetres."""
+    return x_hat[0, 0, :info.height, :info.width].clamp(0, 1).mul(65535.0).cpu().numpy()
+
+
+def depth_pixels(x_hat: torch.Tensor, info: ModalityInfo, valid: np.ndarray | None,
+                 median_window: int = 0) -> np.ndarray:
+    """A decoded depth plane → the H×W uint16 map in ``info``'s unit, 0 exactly at the holes
+    (where ``valid`` is False) and at least 1 elsewhere, after the median post-filter of
+    ``median_window`` (0: none)."""
+    mm = decoded_millimetres(x_hat, info)
+    if median_window:
+        mm = median_filter_depth(mm, valid if valid is not None else np.ones(mm.shape, bool), median_window)
     return from_millimetres(mm, info.unit or "mm", valid)
 
 

@@ -78,3 +78,17 @@ def test_mistakes_are_one_line_errors(files, capsys):
         err = capsys.readouterr().err.strip()
         assert err.startswith("mmcodec: error:") and "\n" not in err
         assert not (folder / "x.mmc").exists()
+
+
+def test_no_depth_filter_writes_files_the_decoder_leaves_unfiltered(files):
+    folder, models, _ = files
+    for flags, name in (([], "chosen"), (["--no-depth-filter"], "unfiltered")):
+        assert main(["compress", str(folder / "d.png"), "--modality", "depth", "--model",
+                     str(models["depth-mean-scale"]), "-o", str(folder / f"{name}.mmc"), *flags]) == 0
+        assert main(["compress", str(folder / "c.png"), "--depth", str(folder / "d.png"), "--model",
+                     str(models["rgb-conditional-depth"]), "-o", str(folder / f"{name}-joint.mmc"), *flags]) == 0
+    for name in ("unfiltered", "unfiltered-joint"):
+        assert read_mmc((folder / f"{name}.mmc").read_bytes()).codec_params["depth_median_window"] == 0
+    chosen = [read_mmc((folder / f"{name}.mmc").read_bytes()).codec_params["depth_median_window"]
+              for name in ("chosen", "chosen-joint")]
+    assert chosen[0] in (3, 5, 7) and chosen[1] in (0, 3, 5, 7)   # the untrained depth-only model's blur: filtered

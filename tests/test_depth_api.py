@@ -1,4 +1,5 @@
 """Depth files and joint RGB-D files through the API (untrained small models, real frames)."""
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -6,9 +7,10 @@ import pytest
 
 import mmcodec
 from mmcodec import depth_api
-from mmcodec.container import read_mmc
-from mmcodec.errors import ContainerError, InputError, MmcodecError, ModelError
-from mmcodec.modalities.depth import read_depth
+from mmcodec.container import read_mmc, write_mmc
+from mmcodec.errors import ContainerError, DecodeMismatchError, InputError, MmcodecError, ModelError
+from mmcodec.modalities.depth import from_millimetres, read_depth
+from mmcodec.modalities.depth_filter import WINDOWS, median_filter_depth
 from mmcodec.modalities.image import read_image
 from mmcodec.zoo import DEFAULT_MODEL, find_entry
 
@@ -50,6 +52,7 @@ def test_joint_file_holds_both_and_decodes_depth_after_colour(models, frame):
     assert [m.name for m in mmc.modalities] == ["image", "depth"]
     depth_y = next(s for s, _ in mmc.streams if s.name == "depth/y")
     assert "image/y" in depth_y.depends_on
+    assert mmc.codec_params["depth_median_window"] in WINDOWS   # chosen given the colour, as the decoder has it
     decoded = mmcodec.decompress(data, model=models["rgb-conditional-depth"])
     assert decoded["image"].shape == color.shape and decoded["image"].dtype == np.uint8
     assert np.array_equal(decoded["depth"] == 0, depth == 0)
@@ -155,3 +158,34 @@ def test_refined_joint_file_refines_the_colour_too_by_default(models, frame):
     decoded = mmcodec.decompress(refined, model=models["rgb-conditional-depth"])
     np.testing.assert_array_equal(decoded["image"], mmcodec.decompress(colour_file)["image"])
     assert np.array_equal(decoded["depth"] == 0, depth == 0)
+
+
+def test_the_encoder_chooses_the_decoders_median_filter(frame):
+    """A shipped depth model on a real frame: the filtered file has the same streams, decodes to
+    the unfiltered map median-filtered with the window in its header, and is closer to the truth."""
+    _, depth = frame
+    model = "depth-mean-scale-n32-mse-128"
+    valid = depth > 0
+    filtered = read_mmc(depth_api.compress_depth(depth, model=model))
+    unfiltered = read_mmc(depth_api.compress_depth(depth, model=model, median_filter=False))
+    assert filtered.streams == unfiltered.streams and unfiltered.codec_params["depth_median_window"] == 0
+    window = filtered.codec_params["depth_median_window"]
+    assert window in (3, 5, 7)
+    plain = mmcodec.decompress(write_mmc(unfiltered))["depth"]
+    out = mmcodec.decompress(write_mmc(filtered))["depth"]
+    # the decoder filters before rounding to integer millimetres; the median commutes with that rounding
+    expected = from_millimetres(median_filter_depth(plain.astype(np.float32), valid, window), "mm", valid)
+    np.testing.assert_array_equal(out, expected)
+    assert np.array_equal(out == 0, depth == 0)
+
+    def squared_error(decoded: np.ndarray) -> float:
+        return float(np.sum((decoded[valid].astype(np.float64) - depth[valid]) ** 2))
+
+    assert squared_error(out) < squared_error(plain)
+    for bad in (4, 9, -1, "5", 5.0, True, None):
+        tampered = replace(filtered, codec_params={**filtered.codec_params, "depth_median_window": bad})
+        with pytest.raises(DecodeMismatchError, match="depth median window"):
+            mmcodec.decompress(write_mmc(tampered))
+    older = replace(filtered, codec_params={k: v for k, v in filtered.codec_params.items()
+                                            if k != "depth_median_window"})
+    np.testing.assert_array_equal(mmcodec.decompress(write_mmc(older))["depth"], plain)   # files from before it

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what the inputs are (depth: 16-bit single-channel PNGs)")
     p.add_argument("--depth-unit", choices=["mm", "tum", "sun", "raw"], default="mm",
                    help="unit of the depth samples: mm, tum (1/5000 m), sun (SUN RGB-D bit rotation), raw")
+    p.add_argument("--no-depth-filter", dest="depth_filter", action="store_false",
+                   help="depth: do not let the decoder median-filter the depth (by default the encoder picks "
+                        "the window, or none, that brings the decoded depth closest to the input)")
     refine_option(p, "each image or depth map (of an RGB-D pair: the depth)")
     model_options(p)
     p.set_defaults(run=cmd_compress)

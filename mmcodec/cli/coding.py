@@ -26,7 +26,7 @@ def cmd_compress(args: argparse.Namespace) -> None:
 
             depth = read_depth(path, args.depth_unit)
             data = compress_depth(depth, depth.unit, model=args.model, quality=args.quality, device=args.device,
-                                  refine_steps=args.refine)
+                                  refine_steps=args.refine, median_filter=args.depth_filter)
             pixels = depth.height * depth.width
         else:
             image = api.read_image(path)
@@ -52,7 +52,7 @@ def _compress_rgbd(args: argparse.Namespace) -> None:
     target = folder / (color.stem + ".mmc") if folder else Path(args.output or color.with_suffix(".mmc"))
     depth = read_depth(args.depth, args.depth_unit)
     data = compress_rgbd(read_image(color, channels=3), depth, depth.unit, model=args.model, quality=args.quality,
-                         device=args.device, refine_steps=args.refine)
+                         device=args.device, refine_steps=args.refine, median_filter=args.depth_filter)
     atomic_write(target, lambda tmp: tmp.write_bytes(data))
     bpp = 8 * len(data) / (depth.height * depth.width)
     print(f"{color} + {args.depth} -> {target}: {len(data)} bytes, {bpp:.4f} bits per RGB-D pixel")

@@ -71,10 +71,12 @@ def _mean(rows: list[dict], key: str) -> float:
 
 
 def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: tuple[str, ...] = ("samples",),
-                         refine_steps: int = 0, progress: bool = False) -> dict:
+                         refine_steps: int = 0, progress: bool = False, median_filter: bool = True) -> dict:
     """Per-frame and mean depth bpp, quality and times of one depth model (a zoo entry); with
     ``refine_steps`` the encoder refines each frame's depth latents first (the result is named
-    ``<model>+refine<N>``, its architecture ``<architecture>+refine<N>``).
+    ``<model>+refine<N>``, its architecture ``<architecture>+refine<N>``). ``median_filter`` is
+    passed to the encoder (the decoder's median post-filter, :mod:`mmcodec.modalities.depth_filter`);
+    each frame records the window its file chose.
 
     Frames of the sequences in ``outside_mean`` are measured but left out of the mean: the
     ``samples`` pairs are single frames in other units (NYU's raw values are not even metric)
@@ -91,22 +93,26 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
         start = time.perf_counter()
         if conditional:
             color = read_image(pair.color, channels=3)
+            # refine_colour=False: the colour-only file's streams, so the depth bits are the rest
             data = compress_rgbd(color, depth, depth.unit, model=str(entry.path), refine_steps=refine_steps,
-                                 refine_colour=False)   # the colour-only file's streams: depth bits = the rest
+                                 refine_colour=False, median_filter=median_filter)
             encoding = time.perf_counter() - start
             color_bytes = colour_file_bytes(Path(pair.color), entry.context_model)
         else:
-            data = compress_depth(depth, depth.unit, model=str(entry.path), refine_steps=refine_steps)
+            data = compress_depth(depth, depth.unit, model=str(entry.path), refine_steps=refine_steps,
+                                  median_filter=median_filter)
             encoding = time.perf_counter() - start
             color_bytes = 0
         start = time.perf_counter()
         decoded = mmcodec.decompress(data, model=str(entry.path))["depth"]
         decoding = time.perf_counter() - start
         metrics = depth_metrics(depth.millimetres(), to_millimetres(decoded, depth.unit))
-        holes = sum(len(b) for s, b in read_mmc(data).streams if s.name == "depth/holes")
+        mmc = read_mmc(data)
+        holes = sum(len(b) for s, b in mmc.streams if s.name == "depth/holes")
         rows.append({"frame": f"{pair.sequence}/{pair.name}", "bytes": len(data), "holes_bpp": 8 * holes / pixels,
                      "depth_bpp": 8 * (len(data) - color_bytes) / pixels, "color_bpp": 8 * color_bytes / pixels,
                      "encoding_time": encoding, "decoding_time": decoding,
+                     "median_window": mmc.codec_params.get("depth_median_window", 0),
                      "holes_kept": metrics["holes_kept"], **{k: metrics[k] for k in METRICS}})
     counted = [r for r in rows if r["frame"].split("/")[0] not in outside_mean] or rows
     summary = {k: _mean(counted, k) for k in ("depth_bpp", "holes_bpp", "color_bpp", "encoding_time", "decoding_time",
@@ -117,5 +123,6 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
     return {"model": refined_name(entry.model_id, refine_steps), "digest": entry.digest,
             "context_digest": context_digest,
             "architecture": refined_name(entry.architecture, refine_steps), "lambda": entry.lmbda,
-            "refine_steps": refine_steps, "conditional": conditional, "context_model": entry.context_model,
+            "refine_steps": refine_steps, "median_filter": median_filter, "conditional": conditional,
+            "context_model": entry.context_model,
             "mean": summary, "frames": rows}

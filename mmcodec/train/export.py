@@ -177,7 +177,9 @@ def write_depth_card(entry: ZooEntry, run_dir: Path, measured: dict, command: st
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         "",
         f"Measured on {m.get('frames', len(measured['frames']))} held-out RGB-D frames (real files, `{command}`, "
-        "CPU; depth metrics over valid pixels, PSNR peak 65535):",
+        "CPU; depth metrics over valid pixels, PSNR peak 65535"
+        + ("; decoded with the median post-filter each file's encoder chose" if measured.get("median_filter") else "")
+        + "):",
         "",
         "| depth bpp | PSNR dB | RMSE mm | MAE mm | flying px % | holes exact | encode s | decode s |",
         "|---|---|---|---|---|---|---|---|",

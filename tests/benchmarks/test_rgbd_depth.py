@@ -1,4 +1,4 @@
-"""benchmarks/rgbd_depth.py --reuse-models: a result is kept only for the very weights it measured."""
+"""benchmarks/rgbd_depth.py --reuse-models: a result is kept only for the very weights (and decoder) it measured."""
 from __future__ import annotations
 
 import json
@@ -7,18 +7,20 @@ from types import SimpleNamespace
 from .scripts import load_benchmark
 
 
-def test_results_are_reused_only_for_the_same_weights_and_refinement() -> None:
+def test_results_are_reused_only_for_the_same_weights_refinement_and_post_filter() -> None:
     entries = [SimpleNamespace(model_id="depth-a", digest="aaaa", context_model=None),
                SimpleNamespace(model_id="depth-b", digest="bbbb", context_model=None),
                SimpleNamespace(model_id="joint-c", digest="cccc", context_model="rgb"),
                SimpleNamespace(model_id="joint-d", digest="dddd", context_model="rgb")]
+    filtered = {"median_filter": True}
     record = {"models": [
-        {"model": "depth-a", "digest": "aaaa", "refine_steps": 0},
-        {"model": "depth-a+refine50", "digest": "aaaa", "refine_steps": 50},
-        {"model": "depth-b", "digest": "old0", "refine_steps": 0},        # retrained since: measure again
-        {"model": "depth-e", "refine_steps": 0},                           # no digest recorded: not reused
-        {"model": "joint-c", "digest": "cccc", "context_digest": "rgb1", "refine_steps": 0},
-        {"model": "joint-d", "digest": "dddd", "context_digest": "rgb0", "refine_steps": 0},   # colour retrained
+        {"model": "depth-a", "digest": "aaaa", "refine_steps": 0, **filtered},
+        {"model": "depth-a+refine50", "digest": "aaaa", "refine_steps": 50, **filtered},
+        {"model": "depth-b", "digest": "old0", "refine_steps": 0, **filtered},   # retrained since: measure again
+        {"model": "depth-b", "digest": "bbbb", "refine_steps": 50},   # before the median post-filter: again
+        {"model": "depth-e", "refine_steps": 0, **filtered},           # no digest recorded: not reused
+        {"model": "joint-c", "digest": "cccc", "context_digest": "rgb1", "refine_steps": 0, **filtered},
+        {"model": "joint-d", "digest": "dddd", "context_digest": "rgb0", "refine_steps": 0, **filtered},   # colour
     ]}
     kept = load_benchmark("rgbd_depth").reusable_results(record, entries, {"rgb": "rgb1"})
     assert set(kept) == {("depth-a", "aaaa", 0), ("depth-a", "aaaa", 50), ("joint-c", "cccc", 0)}

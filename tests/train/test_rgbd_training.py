@@ -54,6 +54,8 @@ def test_conditional_run_exports_and_measures(rgbd_folder, tmp_path):
     card = write_depth_card(entry, tmp_path / "run", measured, "test", "CPU", tmp_path / "zoo" / "cards")
     assert f"decoded colour from `{DEFAULT_MODEL}`, weights `{entry.context_model_digest}`" in card.read_text()
     assert f"{mean['depth_bpp']:.4f}" in card.read_text()
+    assert "decoded with the median post-filter each file's encoder chose" in card.read_text()
+    assert all(row["median_window"] in (0, 3, 5, 7) for row in measured["frames"])
     assert "- objective: R + λ·255²·MSE on depth / 65535, λ = 32.0\n" in card.read_text()
     record = write_training_card(entry, tmp_path / "run", "CPU", "a benchmark", tmp_path / "zoo" / "cards").read_text()
     assert "RGB-D frames of `" in record and "the last 25% of each sequence held out" in record
