@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..evaluate.metrics import mse
+
 WINDOWS = (0, 3, 5, 7)   # 0: no filter; 9 did worse than 5 (and than none) in a probe at λ = 128
 _STRIP_ELEMENTS = 1 << 24   # window values held at once (64 MiB of float32), whatever the map's size
 
@@ -55,14 +57,8 @@ def median_filter_depth(mm: np.ndarray, valid: np.ndarray, window: int) -> np.nd
     return np.where(valid, out, mm)
 
 
-def squared_error(reference_mm: np.ndarray, decoded_mm: np.ndarray, valid: np.ndarray) -> float:
-    """Sum of squared errors over the valid samples."""
-    difference = decoded_mm[valid].astype(np.float64) - reference_mm[valid].astype(np.float64)
-    return float(np.dot(difference, difference))
-
-
 def choose_median_window(reference_mm: np.ndarray, decoded_mm: np.ndarray, valid: np.ndarray) -> int:
     """The window of :data:`WINDOWS` whose filtered output is closest to ``reference_mm`` over the
     valid samples (squared error, as PSNR; the smaller window on a tie, 0 when none helps)."""
-    errors = {w: squared_error(reference_mm, median_filter_depth(decoded_mm, valid, w), valid) for w in WINDOWS}
+    errors = {w: mse(reference_mm[valid], median_filter_depth(decoded_mm, valid, w)[valid]) for w in WINDOWS}
     return min(WINDOWS, key=lambda w: (errors[w], w))
