@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +42,7 @@ from common import ROOT, datasets_dir, machine  # noqa: E402
 from mmcodec.atomic_files import atomic_write  # noqa: E402
 from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate, quality_at_equal_rate, rate_at_equal_quality  # noqa: E402
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
+from mmcodec.evaluate.report import comparison_cell  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames  # noqa: E402
 from mmcodec.modalities.depth import DepthMap, read_depth  # noqa: E402
 from mmcodec.zoo import find_entry, list_models  # noqa: E402
@@ -156,12 +156,7 @@ def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
     return lines
 
 
-def _delta_cell(measure: Callable[[], str]) -> str:
-    """One cell of the per-point table: the measure, or why the anchor's curve does not reach it."""
-    try:
-        return measure()
-    except ValueError:
-        return "outside its range"
+OUTSIDE = "outside its range"   # a point the anchor's curve does not reach
 
 
 def anchor_deltas(models: list[dict], anchors: list[dict]) -> list[str]:
@@ -175,8 +170,8 @@ def anchor_deltas(models: list[dict], anchors: list[dict]) -> list[str]:
             if len(bpp) < 2:
                 continue
             point = (r["mean"]["depth_bpp"], r["mean"]["psnr"])
-            extra = _delta_cell(lambda: f"{rate_at_equal_quality(bpp, psnr, *point):+.1f}%")
-            gain = _delta_cell(lambda: f"{quality_at_equal_rate(bpp, psnr, *point):+.2f} dB")
+            extra = comparison_cell(rate_at_equal_quality, bpp, psnr, *point, "%", digits=1, undefined=OUTSIDE)
+            gain = comparison_cell(quality_at_equal_rate, bpp, psnr, *point, " dB", undefined=OUTSIDE)
             lines.append(f"| {r['model']} | {a['name']} | {extra} | {gain} |")
     return lines
 

@@ -1,25 +1,31 @@
 """Markdown table of BD-rate (and BD-PSNR) of every result against a chosen anchor."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .bd_rate import bd_psnr, bd_rate, quality_at_equal_rate, rate_at_equal_quality
 from .results import Curve
 
 
-def _cell(function, anchor_rate, anchor_quality, test_rate, test_quality, unit: str) -> str:
+def comparison_cell(function: Callable[..., float], anchor_rate, anchor_quality, test_rate, test_quality, unit: str,
+                    digits: int = 2, undefined: str = "n/a") -> str:
+    """One table cell: ``function`` (a BD measure or a single-point comparison from ``bd_rate``) formatted
+    with a sign, ``digits`` decimals and ``unit``; ``undefined`` where it raises ``ValueError`` (the curves
+    do not overlap, or a curve is not monotonic)."""
     try:
-        return f"{function(anchor_rate, anchor_quality, test_rate, test_quality):+.2f}{unit}"
+        return f"{function(anchor_rate, anchor_quality, test_rate, test_quality):+.{digits}f}{unit}"
     except ValueError:
-        return "n/a"
+        return undefined
 
 
 def _point_row(curve: Curve, anchor: Curve, i: int) -> str:
     """A single point: rate difference at equal PSNR and PSNR gain at equal rate (marked ¹)."""
     point = (curve.bpp[i], curve.psnr[i])
-    psnr_cells = (_cell(rate_at_equal_quality, anchor.bpp, anchor.psnr, *point, "% ¹") + " | "
-                  + _cell(quality_at_equal_rate, anchor.bpp, anchor.psnr, *point, " dB ¹"))
+    psnr_cells = (comparison_cell(rate_at_equal_quality, anchor.bpp, anchor.psnr, *point, "% ¹") + " | "
+                  + comparison_cell(quality_at_equal_rate, anchor.bpp, anchor.psnr, *point, " dB ¹"))
     try:
-        ssim_cell = _cell(rate_at_equal_quality, anchor.bpp, anchor.ms_ssim_db, curve.bpp[i], curve.ms_ssim_db[i],
-                          "% ¹")
+        ssim_cell = comparison_cell(rate_at_equal_quality, anchor.bpp, anchor.ms_ssim_db,
+                                    curve.bpp[i], curve.ms_ssim_db[i], "% ¹")
     except IndexError:   # a curve without MS-SSIM
         ssim_cell = "n/a"
     return f"| {curve.name} (point {i + 1}) | 1 | {curve.bpp[i]:.3f} | {psnr_cells} | {ssim_cell} |"
@@ -38,8 +44,8 @@ def bd_table(curves: list[Curve], anchor: Curve) -> list[str]:
         if len(curve.bpp) < 4:  # too few points for BD: compare each point with the anchor's curve
             lines += [_point_row(curve, anchor, i) for i in range(len(curve.bpp))]
             continue
-        psnr_rate = _cell(bd_rate, anchor.bpp, anchor.psnr, curve.bpp, curve.psnr, "%")
-        psnr_gain = _cell(bd_psnr, anchor.bpp, anchor.psnr, curve.bpp, curve.psnr, " dB")
-        ssim_rate = _cell(bd_rate, anchor.bpp, anchor.ms_ssim_db, curve.bpp, curve.ms_ssim_db, "%")
+        psnr_rate = comparison_cell(bd_rate, anchor.bpp, anchor.psnr, curve.bpp, curve.psnr, "%")
+        psnr_gain = comparison_cell(bd_psnr, anchor.bpp, anchor.psnr, curve.bpp, curve.psnr, " dB")
+        ssim_rate = comparison_cell(bd_rate, anchor.bpp, anchor.ms_ssim_db, curve.bpp, curve.ms_ssim_db, "%")
         lines.append(f"| {curve.name} | {len(curve.bpp)} | {span} | {psnr_rate} | {psnr_gain} | {ssim_rate} |")
     return lines

@@ -7,7 +7,8 @@ import pytest
 from mmcodec.cli import main
 from mmcodec.errors import InputError
 from mmcodec.evaluate.plot import plot_curves
-from mmcodec.evaluate.report import bd_table
+from mmcodec.evaluate.bd_rate import rate_at_equal_quality
+from mmcodec.evaluate.report import bd_table, comparison_cell
 from mmcodec.evaluate.results import load_curve, merge_points
 
 
@@ -87,3 +88,10 @@ def test_cli_anchors_writes_a_results_json(tmp_path) -> None:
     curve = load_curve(tmp_path / "out" / "jpeg.json")
     assert len(curve.bpp) >= 8 and curve.bpp == sorted(curve.bpp)
     assert main(["anchors", "--data", str(tmp_path / "imgs"), "--codecs", "bpg"]) == 2
+
+
+def test_comparison_cell_formats_and_names_undefined() -> None:
+    bpp, psnr = [0.1, 0.2, 0.4, 0.8], [28.0, 30.5, 33.0, 36.0]
+    assert comparison_cell(rate_at_equal_quality, bpp, psnr, 0.18, 30.5, "%", digits=1) == "-10.0%"
+    # a point above the anchor's best quality: no rate at equal quality exists
+    assert comparison_cell(rate_at_equal_quality, bpp, psnr, 1.0, 40.0, "%", undefined="outside") == "outside"
