@@ -124,19 +124,25 @@ def _bd_cell(anchor: tuple[list[float], list[float]], test: tuple[list[float], l
         return "n/a (" + str(exc).replace("BD metrics need ", "needs ").replace(" per curve", "") + ")"
 
 
+def total(results: list[dict], colour_of: dict[float, float]) -> tuple[list[float], list[float]]:
+    """(bpp, depth PSNR) of colour + depth per λ, the colour being the colour-only file of that λ's joint
+    file (``colour_of``: λ → its bpp): a depth-only result carries no colour, and two separate files
+    carry the same colour streams as the joint one."""
+    points = sorted((colour_of[r["lambda"]] + r["mean"]["depth_bpp"], r["mean"]["psnr"]) for r in results)
+    return [p[0] for p in points], [p[1] for p in points]
+
+
 def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
     """BD-rate / BD-PSNR (pchip, as the image tables) of every depth architecture with four or more
     λ: the RGB-conditioned depth against depth alone at equal depth PSNR (the joint file's saving
     over two files, in depth bits and in total bits), and every architecture against each lossy
     anchor."""
     lines = ["", "## BD-rate at equal depth PSNR (pchip over the common PSNR range; four or more λ per curve)", ""]
-    def total(rs: list[dict]) -> tuple[list[float], list[float]]:
-        points = sorted((r["mean"]["color_bpp"] + r["mean"]["depth_bpp"], r["mean"]["psnr"]) for r in rs)
-        return [p[0] for p in points], [p[1] for p in points]
-
     for steps, group in refinements(models):
         alone = [r for r in group if not r["conditional"]]
         conditioned = [r for r in group if r["conditional"]]
+        colour_of = {r["lambda"]: r["mean"]["color_bpp"] for r in conditioned}
+        alone = [r for r in alone if r["lambda"] in colour_of]
         if not (alone and conditioned):
             continue
         colour = sorted({round(r["mean"]["color_bpp"], 6) for r in conditioned})
@@ -145,7 +151,8 @@ def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
                   f"both carry the same colour streams ({', '.join(f'{c:.4f}' for c in colour)} bpp):", "",
                   "| rates counted | BD-rate / BD-PSNR of the joint file |", "|---|---|",
                   f"| depth bits only | {_bd_cell(curve(alone), curve(conditioned))} |",
-                  f"| all bits (colour + depth) | {_bd_cell(total(alone), total(conditioned))} |", ""]
+                  f"| all bits (colour + depth) | {_bd_cell(total(alone, colour_of), total(conditioned, colour_of))} |",
+                  ""]
     lossy = [(name, points) for name, points in ((a["name"], lossy_curve(a)) for a in anchors) if len(points[0]) >= 4]
     lines += ["Each architecture against the lossy depth anchors (positive: more bits than the anchor):", "",
               "| architecture | λ | " + " | ".join(name for name, _ in lossy) + " |",

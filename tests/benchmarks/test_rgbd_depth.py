@@ -42,3 +42,22 @@ def test_progress_is_saved_after_every_model_and_keeps_what_is_not_measured_agai
     assert [p.name for p in tmp_path.iterdir()] == ["rgbd-depth.json"]   # no temporary file left beside it
     benchmark.save_progress(path, None, frames, [{"model": "depth-a", "digest": "new1"}], [])
     assert [r["model"] for r in json.loads(path.read_text())["models"]] == ["depth-a"]
+
+
+def test_joint_bd_rate_counts_the_same_colour_bits_on_both_sides() -> None:
+    benchmark = load_benchmark("rgbd_depth")
+    lambdas, depth_bpp, psnr = [32, 128, 512, 2048], [0.10, 0.15, 0.20, 0.25], [70.0, 71.0, 72.0, 73.0]
+
+    def result(conditional: bool, i: int) -> dict:
+        scale, colour = (0.9, 0.3) if conditional else (1.0, 0.0)   # a depth-only result carries no colour
+        return {"lambda": lambdas[i], "conditional": conditional, "refine_steps": 0, "architecture": "a",
+                "mean": {"depth_bpp": depth_bpp[i] * scale, "psnr": psnr[i], "color_bpp": colour}}
+
+    models = [result(c, i) for c in (False, True) for i in range(4)]
+    colour_of = {lam: 0.3 for lam in lambdas}
+    assert benchmark.total(models[:4], colour_of) == ([0.3 + b for b in depth_bpp], psnr)
+    rows = [line for line in benchmark.bd_rates(models, []) if line.startswith("| ")]
+    assert rows[1].startswith("| depth bits only | -10.0% /")
+    all_bits = float(rows[2].split("| ")[2].split("%")[0])
+    # 10% of the depth bits, diluted by the 0.3 bpp of colour in both: between -10% and -2.5%
+    assert -10.0 < all_bits < -2.5
