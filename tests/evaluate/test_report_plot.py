@@ -6,8 +6,8 @@ import pytest
 
 from mmcodec.cli import main
 from mmcodec.errors import InputError
-from mmcodec.evaluate.plot import plot_curves
 from mmcodec.evaluate.bd_rate import rate_at_equal_quality
+from mmcodec.evaluate.plot import plot_curves
 from mmcodec.evaluate.report import bd_table, comparison_cell
 from mmcodec.evaluate.results import load_curve, merge_points
 
