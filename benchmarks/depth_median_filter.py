@@ -23,8 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, write_results  # noqa: E402
+from rgbd_depth import OUTSIDE, lossy_curve  # noqa: E402
 
 from mmcodec.evaluate.bd_rate import rate_at_equal_quality  # noqa: E402
+from mmcodec.evaluate.report import comparison_cell  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import evaluate_depth_model, rgbd_test_frames  # noqa: E402
 from mmcodec.modalities.depth_filter import WINDOWS  # noqa: E402
 from mmcodec.zoo import list_models  # noqa: E402
@@ -41,17 +43,14 @@ def anchor_curve(frame_names: list[str]) -> tuple[list[float], list[float]] | No
     anchor = next((a for a in record.get("anchors", []) if a["name"] == ANCHOR), None)
     if record.get("frames") != frame_names or anchor is None:
         return None
-    points = [(b, q) for b, q in zip(anchor["results"]["bpp"], anchor["results"]["psnr"]) if q is not None]
-    return [b for b, _ in points], [q for _, q in points]
+    return lossy_curve(anchor)
 
 
 def versus_anchor(curve: tuple[list[float], list[float]] | None, mean: dict) -> str:
     if curve is None:
         return "n/a"
-    try:
-        return f"{rate_at_equal_quality(*curve, mean['depth_bpp'], mean['psnr']):+.1f}%"
-    except ValueError:
-        return "outside its range"
+    return comparison_cell(rate_at_equal_quality, *curve, mean["depth_bpp"], mean["psnr"], "%", digits=1,
+                           undefined=OUTSIDE)
 
 
 def window_counts(result: dict) -> str:
