@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import datasets_dir, write_results  # noqa: E402
 
 from mmcodec import api, depth_api  # noqa: E402
+from mmcodec.evaluate.metrics import psnr  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import rgbd_test_frames  # noqa: E402
 from mmcodec.modalities.depth import read_depth  # noqa: E402
 from mmcodec.modalities.depth_filter import median_filter_depth  # noqa: E402
@@ -69,11 +70,6 @@ def colour_weighted_median(mm: np.ndarray, valid: np.ndarray, colour: np.ndarray
     return np.where(valid, out, mm).astype(np.float32)
 
 
-def psnr(reference: np.ndarray, decoded: np.ndarray, valid: np.ndarray) -> float:
-    error = np.mean((reference[valid].astype(np.float64) - decoded[valid]) ** 2)
-    return float(10 * np.log10(65535.0 ** 2 / max(error, 1e-12)))
-
-
 def filter_names() -> list[str]:
     return [f"median {w}" if w else "none" for w in PLAIN] + [f"colour {w}, σ {s:g}" for w, s in GUIDED]
 
@@ -98,8 +94,10 @@ def main() -> None:
         depth = read_depth(pair.depth, pair.unit)
         colour = api.decompress(api.compress(read_image(pair.color, channels=3), model=colour_model))["image"]
         decoded = api.decompress(depth_api.compress_depth(depth, model=entry.model_id, median_filter=False))["depth"]
-        reference, valid = depth.millimetres(), depth.millimetres() > 0
-        scores = [psnr(reference, out, valid) for out in filtered(decoded.astype(np.float32), valid, colour)]
+        reference = depth.millimetres()
+        valid = reference > 0
+        scores = [psnr(reference[valid], out[valid], peak=65535.0)
+                  for out in filtered(decoded.astype(np.float32), valid, colour)]
         per_frame.append({"frame": f"{pair.sequence}/{pair.name}", "psnr": dict(zip(names, scores))})
         print(per_frame[-1]["frame"], f"none {scores[0]:.2f}", flush=True)
     sequences = sorted({row["frame"].split("/")[0] for row in per_frame})
