@@ -20,9 +20,13 @@ PSNR with the 16-bit peak (65535 mm, as the thesis), RMSE / MAE in mm, flying pi
 > 5% of the true depth) and the thesis's comprehensive similarity in dB. The anchors of
 ``mmcodec anchors --modality depth`` run on the same depth maps in millimetres. Each model point
 is compared with each anchor's pchip-interpolated curve (bits at equal PSNR, PSNR at equal
-rate), and joint files with two separate files per λ. With ``--refine STEPS`` every model is
-measured a second time with its depth latents refined by the encoder (``mmcodec compress
---refine``: R + λ·D over the non-hole pixels), as its own curve ``<architecture>+refine<STEPS>``.
+rate), and joint files with two separate files per λ. Each RGB-conditioned model is measured a
+second time as ``<model>+auto``: joint files whose encoder codes each frame's depth both ways
+(given the colour, and by the depth-only model of the same λ) and keeps the one of lower
+R + λ·D (``mmcodec compress --depth-coding auto``, the default; :mod:`mmcodec.depth_mode`). With
+``--refine STEPS`` every model is measured a second time with its depth latents refined by the
+encoder (``mmcodec compress --refine``: R + λ·D over the non-hole pixels), as its own curve
+``<architecture>+refine<STEPS>`` (the per-frame choice is measured without refinement only).
 
 The JSON record is written after every model measured (marked ``"complete": false`` until the
 report is written), so a run stopped part-way is finished by running it again with ``--reuse-models``.
@@ -40,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
 from mmcodec.atomic_files import atomic_write  # noqa: E402
+from mmcodec.depth_mode import depth_alone_twin  # noqa: E402
 from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate, quality_at_equal_rate, rate_at_equal_quality  # noqa: E402
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
 from mmcodec.evaluate.report import comparison_cell  # noqa: E402
@@ -93,23 +98,32 @@ def refinements(models: list[dict]) -> list[tuple[int, list[dict]]]:
     return sorted(groups.items())
 
 
+def coding(result: dict) -> str:
+    """How a result's joint files coded the depth ("conditioned" for results from before the key)."""
+    return result.get("depth_coding") or "conditioned"
+
+
 def joint_versus_separate(models: list[dict]) -> list[str]:
     """Per λ: one joint file (colour + conditioned depth) against two files (colour + depth alone),
     both coded with the same refinement."""
     lines = ["", "## Joint RGB-D file vs two separate files, per λ", "",
              "Same colour streams in both (the colour-only file of the same RGB model); the difference is the "
              "depth part.", "",
-             "| λ | colour bpp | depth bpp: alone → conditioned | total bpp: separate → joint | "
-             "depth PSNR: alone → conditioned |", "|---|---|---|---|---|"]
+             "| λ | colour bpp | depth bpp: alone → joint | total bpp: separate → joint | "
+             "depth PSNR: alone → joint |", "|---|---|---|---|---|"]
     for steps, group in refinements(models):
         alone = {r["lambda"]: r for r in group if not r["conditional"]}
-        for r in sorted((r for r in group if r["conditional"]), key=lambda r: r["lambda"]):
+        for r in sorted((r for r in group if r["conditional"]), key=lambda r: (coding(r) == "auto", r["lambda"])):
             base = alone.get(r["lambda"])
             if base is None:
                 continue
             m, b = r["mean"], base["mean"]
             separate, joint = m["color_bpp"] + b["depth_bpp"], m["color_bpp"] + m["depth_bpp"]
             label = f"{r['lambda']:g}" + (f", depth refined {steps} steps" if steps else "")
+            if coding(r) == "auto":
+                counted = [f for f in r["frames"] if f["frame"].split("/")[0] != "samples"]
+                label += (f", encoder's choice (given the colour in {sum(f['depth_conditioned'] for f in counted)} "
+                          f"of {len(counted)})")
             lines.append(f"| {label} | {m['color_bpp']:.4f} | {b['depth_bpp']:.4f} → {m['depth_bpp']:.4f} "
                          f"({(m['depth_bpp'] / b['depth_bpp'] - 1) * 100:+.1f}%) | {separate:.4f} → {joint:.4f} "
                          f"({(joint / separate - 1) * 100:+.1f}%) | {b['psnr']:.2f} → {m['psnr']:.2f} dB "
@@ -139,20 +153,23 @@ def bd_rates(models: list[dict], anchors: list[dict]) -> list[str]:
     anchor."""
     lines = ["", "## BD-rate at equal depth PSNR (pchip over the common PSNR range; four or more λ per curve)", ""]
     for steps, group in refinements(models):
-        alone = [r for r in group if not r["conditional"]]
-        conditioned = [r for r in group if r["conditional"]]
-        colour_of = {r["lambda"]: r["mean"]["color_bpp"] for r in conditioned}
-        alone = [r for r in alone if r["lambda"] in colour_of]
-        if not (alone and conditioned):
-            continue
-        colour = sorted({round(r["mean"]["color_bpp"], 6) for r in conditioned})
-        refined = f", depth latents of both refined {steps} steps" if steps else ""
-        lines += [f"Joint file (colour + RGB-conditioned depth) against two files (colour + depth alone){refined}; "
-                  f"both carry the same colour streams ({', '.join(f'{c:.4f}' for c in colour)} bpp):", "",
-                  "| rates counted | BD-rate / BD-PSNR of the joint file |", "|---|---|",
-                  f"| depth bits only | {_bd_cell(curve(alone), curve(conditioned))} |",
-                  f"| all bits (colour + depth) | {_bd_cell(total(alone, colour_of), total(conditioned, colour_of))} |",
-                  ""]
+        for joint_coding, what in (("conditioned", "colour + RGB-conditioned depth"),
+                                   ("auto", "colour + depth coded as the encoder chose per frame: given the colour "
+                                            "or alone")):
+            alone = [r for r in group if not r["conditional"]]
+            conditioned = [r for r in group if r["conditional"] and coding(r) == joint_coding]
+            colour_of = {r["lambda"]: r["mean"]["color_bpp"] for r in conditioned}
+            alone = [r for r in alone if r["lambda"] in colour_of]
+            if not (alone and conditioned):
+                continue
+            colour = sorted({round(r["mean"]["color_bpp"], 6) for r in conditioned})
+            refined = f", depth latents of both refined {steps} steps" if steps else ""
+            lines += [f"Joint file ({what}) against two files (colour + depth alone){refined}; both carry the same "
+                      f"colour streams ({', '.join(f'{c:.4f}' for c in colour)} bpp):", "",
+                      "| rates counted | BD-rate / BD-PSNR of the joint file |", "|---|---|",
+                      f"| depth bits only | {_bd_cell(curve(alone), curve(conditioned))} |",
+                      f"| all bits (colour + depth) | "
+                      f"{_bd_cell(total(alone, colour_of), total(conditioned, colour_of))} |", ""]
     lossy = [(name, points) for name, points in ((a["name"], lossy_curve(a)) for a in anchors) if len(points[0]) >= 4]
     lines += ["Each architecture against the lossy depth anchors (positive: more bits than the anchor):", "",
               "| architecture | λ | " + " | ".join(name for name, _ in lossy) + " |",
@@ -248,7 +265,7 @@ def render_views(entries: list, frames: list, name: str) -> list[str]:
     for architecture, group in by_architecture(entries, lambda e: e.architecture):
         entry = sorted(group, key=lambda e: e.lmbda)[len(group) // 2]
         if entry.context_model:
-            data = compress_rgbd(color, depth, depth.unit, model=str(entry.path))
+            data = compress_rgbd(color, depth, depth.unit, model=str(entry.path), depth_coding="conditioned")
         else:
             data = compress_depth(depth, depth.unit, model=str(entry.path))
         decoded = to_millimetres(mmcodec.decompress(data, model=str(entry.path))["depth"], depth.unit)
@@ -288,22 +305,31 @@ def write_report(record: dict, name: str, views: list[str]) -> None:
     path.write_text("\n".join(header + table(models, anchors, counted) + views) + "\n")
 
 
-def reusable_results(record: dict, entries: list, context_digests: dict[str, str]) -> dict[tuple[str, str, int], dict]:
+def reusable_results(record: dict, entries: list, context_digests: dict[str, str],
+                     alone_digests: dict[str, str]) -> dict[tuple[str, str, int, str], dict]:
     """The results of ``record`` that measured the same weights as a shipped entry, keyed by
-    (model id, weights digest, refinement steps). A conditioned model's result must also have been
-    measured with the colour model's current weights (``context_digests``: id → digest), which
-    make its colour streams and its context, and with the decoder's median post-filter
-    (``median_filter``; results from before it existed lack the key). Results without digests are
-    not reused."""
+    (model id, weights digest, refinement steps, depth coding). A conditioned model's result must
+    also have been measured with the colour model's current weights (``context_digests``: id →
+    digest), which make its colour streams and its context, and with the decoder's median
+    post-filter (``median_filter``; results from before it existed lack the key); one whose
+    encoder chose the depth's coding per frame, with its depth-only twin's current weights too
+    (``alone_digests``: conditioned model id → twin's digest). Results without digests are not
+    reused, nor a conditioned model's from before its files said how the depth was coded (no
+    ``depth_coding``: those files lack the header's ``depth_conditioned``, 12–14 bytes)."""
     shipped = {(e.model_id, e.digest): context_digests.get(e.context_model) if e.context_model else None
                for e in entries}
     kept = {}
     for result in record["models"]:
-        steps = result.get("refine_steps", 0)
+        steps, how = result.get("refine_steps", 0), coding(result)
         base = result["model"].removesuffix(f"+refine{steps}") if steps else result["model"]
+        base = base.removesuffix(f"+{how}") if how != "conditioned" else base
+        if how != "conditioned" and result.get("alone_digest") != alone_digests.get(base):
+            continue
+        if result.get("conditional") and result.get("depth_coding") is None:
+            continue
         key = (base, result.get("digest"))
         if key in shipped and result.get("context_digest") == shipped[key] and result.get("median_filter") is True:
-            kept[(base, result["digest"], steps)] = {**result, "kept": True}
+            kept[(base, result["digest"], steps, how)] = {**result, "kept": True}
     return kept
 
 
@@ -319,10 +345,18 @@ def save_progress(path: Path, record: dict | None, frame_names: list[str], measu
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(progress, indent=2) + "\n"))
 
 
-def measure_model(entry, frames: list, refine_steps: int) -> dict:
+def measure_model(entry, frames: list, refine_steps: int, depth_coding: str) -> dict:
     refined = f", refined {refine_steps} steps" if refine_steps else ""
-    print(f"{entry.model_id} on {len(frames)} frames{refined}", flush=True)
-    return evaluate_depth_model(entry, frames, refine_steps=refine_steps)
+    how = f", depth coding {depth_coding}" if entry.context_model else ""
+    print(f"{entry.model_id} on {len(frames)} frames{refined}{how}", flush=True)
+    return evaluate_depth_model(entry, frames, refine_steps=refine_steps, depth_coding=depth_coding)
+
+
+def depth_codings(entry, refine_steps: int, alone_digests: dict[str, str]) -> tuple[str, ...]:
+    """How the benchmark codes the joint files of ``entry``: as they come ("conditioned"; the only
+    way for a depth-only model), and without refinement also with the encoder's per-frame choice
+    ("auto") when the model has a depth-only twin."""
+    return ("conditioned", "auto") if entry.model_id in alone_digests and not refine_steps else ("conditioned",)
 
 
 def main() -> None:
@@ -361,16 +395,19 @@ def main() -> None:
     if record is not None and record["frames"] != frame_names:
         raise SystemExit(f"{previous} was measured on other frames: rerun without --reuse-anchors / --reuse-models")
     context_digests = {e.context_model: find_entry(e.context_model).digest for e in entries if e.context_model}
-    kept = reusable_results(record, entries, context_digests) if args.reuse_models and record else {}
+    twins = {e.model_id: depth_alone_twin(e) for e in entries if e.context_model}
+    alone_digests = {model_id: twin.digest for model_id, twin in twins.items() if twin is not None}
+    kept = reusable_results(record, entries, context_digests, alone_digests) if args.reuse_models and record else {}
     anchors = record["anchors"] if args.reuse_anchors and record else []
     models = []
     for steps in (0, args.refine) if args.refine else (0,):
         for entry in entries:
-            result = kept.get((entry.model_id, entry.digest, steps))
-            if result is None:
-                result = measure_model(entry, frames, steps)
-                save_progress(previous, record, frame_names, models + [result], anchors)
-            models.append(result)
+            for how in depth_codings(entry, steps, alone_digests):
+                result = kept.get((entry.model_id, entry.digest, steps, how))
+                if result is None:
+                    result = measure_model(entry, frames, steps, how)
+                    save_progress(previous, record, frame_names, models + [result], anchors)
+                models.append(result)
     if not anchors and not args.skip_anchors:
         # the anchors code the frames of the means, in millimetres, holes kept at 0
         depths = [millimetre_map(read_depth(p.depth, p.unit)) for p in frames if not p.sequence.startswith("samples")]
@@ -390,7 +427,8 @@ def main() -> None:
     print(f"wrote {OUT / (args.name + '.md')}")
     if args.cards_from_runs:
         from mmcodec.train.export import write_depth_card
-        for entry, measured in zip(entries, models):
+        for entry in entries:
+            measured = next(r for r in models if r["model"] == entry.model_id)
             card = write_depth_card(entry, args.cards_from_runs / entry.model_id, measured, command, args.hardware)
             print(f"model card: {card}")
 

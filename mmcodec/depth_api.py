@@ -5,7 +5,8 @@
 
 In a joint file the colour image is coded first by its RGB model; the depth is then coded by
 an RGB-conditioned depth codec (:mod:`mmcodec.codecs.conditional_depth`) that sees the
-*decoded* colour image on both sides, so the depth costs fewer bits than on its own. Holes (0)
+*decoded* colour image on both sides, or by its depth-only twin where that costs less
+(the encoder's mode decision, :mod:`mmcodec.depth_mode`). Holes (0)
 travel losslessly in a ``depth/holes`` stream (:mod:`mmcodec.modalities.hole_mask`); the codec
 codes the hole-filled map, and the decoder sets holes back to 0 and every other sample to ≥ 1.
 
@@ -16,13 +17,15 @@ help on the encoder side).
 Header ``codec_params`` of a depth or joint file: ``{"architecture", "kind": "depth" | "rgbd",
 "depth_latent_digest", "depth_median_window"}`` (the decoder's median post-filter, chosen by the
 encoder: :mod:`mmcodec.modalities.depth_filter`; 0 or absent = none) plus, for "rgbd",
-``"image_model"``, ``"image_weights_digest"`` and ``"image_latent_digest"``; the file's
-``model_id`` / ``weights_digest`` are the depth model's, its ``latent_digest`` the hash of both
-latent digests.
+``"image_model"``, ``"image_weights_digest"``, ``"image_latent_digest"`` and
+``"depth_conditioned"`` (whether the depth model sees the colour; absent in older files); the
+file's ``model_id`` / ``weights_digest`` are the depth model's, its ``latent_digest`` the hash of
+both latent digests.
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +34,7 @@ import torch
 from .codecs.conditional_depth import DepthMeanScaleCodec
 from .codecs.refinement import compress_refined
 from .container import MmcFile, ModalityInfo, StreamInfo, write_mmc
+from .depth_mode import DEPTH_CODINGS, depth_alone_twin, depth_rd_cost
 from .errors import DecodeMismatchError, InputError, ModelError
 from .modalities.depth import DepthMap, coding_plane, from_millimetres, read_depth, validate_depth
 from .modalities.depth_filter import WINDOWS, choose_median_window, median_filter_depth
@@ -102,11 +106,26 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
 
+@dataclass
+class CodedDepth:
+    """The depth streams of one map, as :func:`_code_depth` writes them."""
+    info: ModalityInfo
+    streams: list[tuple[StreamInfo, bytes]]
+    latent_digest: str
+    median_window: int               # the decoder's median post-filter (0: none)
+    decoded: np.ndarray | None       # the decoder's output (uint16, the map's unit) when asked for
+
+    @property
+    def depth_bytes(self) -> int:
+        return sum(len(payload) for _, payload in self.streams)
+
+
 def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, context: np.ndarray | None,
-                device: str, refine_steps: int = 0, median_filter: bool = True
-                ) -> tuple[ModalityInfo, list[tuple[StreamInfo, bytes]], str, int]:
+                device: str, refine_steps: int = 0, median_filter: bool = True, decode: bool = False
+                ) -> CodedDepth:
     """The depth streams of one map, its latent digest and the median window for the decoder
-    (the encoder decodes its own latents to choose it; 0 when ``median_filter`` is False)."""
+    (the encoder decodes its own latents to choose it; 0 when ``median_filter`` is False); with
+    ``decode``, also the decoder's output."""
     x, valid = _depth_input(depth)
     if context is not None:
         if context.shape[:2] != x.shape[-2:]:
@@ -123,12 +142,15 @@ def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, co
     after = ("image/z", "image/y") if context is not None else ()
     streams = coded_streams(coded, DEPTH_MODALITY, after)
     streams.append((StreamInfo(f"{DEPTH_MODALITY}/holes", DEPTH_MODALITY), encode_hole_mask(valid)))
-    window = 0
-    if median_filter:
+    window, decoded = 0, None
+    if median_filter or decode:
         with torch.no_grad():
             x_hat, _ = codec.decompress(coded, padded[:, 1:] if context is not None else None)
-        window = choose_median_window(depth.millimetres(), decoded_millimetres(x_hat, info), valid)
-    return info, streams, coded.digest, window
+        if median_filter:
+            window = choose_median_window(depth.millimetres(), decoded_millimetres(x_hat, info), valid)
+        if decode:
+            decoded = depth_pixels(x_hat, info, valid, window)
+    return CodedDepth(info, streams, coded.digest, window, decoded)
 
 
 def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", model: str | None = None,
@@ -146,25 +168,31 @@ def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", 
         from .api import get_codec
         return encode_thesis(entry, get_codec(entry, device), None, depth, device, refine_steps)
     codec = _depth_codec(entry, False, device)
-    info, streams, digest, window = _code_depth(entry, codec, depth, None, device, refine_steps, median_filter)
-    params = {"architecture": entry.architecture, "kind": "depth", "depth_latent_digest": digest,
-              "depth_median_window": window}
-    return write_mmc(MmcFile(entry.model_id, 1, entry.digest, [info], streams, digest, params))
+    coded = _code_depth(entry, codec, depth, None, device, refine_steps, median_filter)
+    params = {"architecture": entry.architecture, "kind": "depth", "depth_latent_digest": coded.latent_digest,
+              "depth_median_window": coded.median_window}
+    return write_mmc(MmcFile(entry.model_id, 1, entry.digest, [coded.info], coded.streams, coded.latent_digest,
+                             params))
 
 
 def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np.ndarray | DepthMap,
                   unit: str = "mm", model: str | None = None, quality: int | None = None,
                   device: str = "cpu", refine_steps: int = 0, refine_colour: bool = True,
-                  median_filter: bool = True) -> bytes:
+                  median_filter: bool = True, depth_coding: str = "auto", alone_model: str | None = None) -> bytes:
     """Colour + depth → one .mmc: the colour by the depth model's RGB model, the depth
-    conditioned on the decoded colour. ``refine_steps`` refines the depth latents as in
-    :func:`compress_depth` and, unless ``refine_colour`` is False, the colour's latents first
-    (:func:`mmcodec.compress`; the depth is then coded given the refined colour, which is what
-    the decoder sees). With ``refine_colour=False`` the colour part is exactly the colour-only
-    file of the RGB model (how the benchmarks count the depth bits of a joint file).
-    ``median_filter`` as in :func:`compress_depth`."""
+    conditioned on the decoded colour or alone, as ``depth_coding`` says (:mod:`mmcodec.depth_mode`):
+    "conditioned" by ``model``; "alone" by its depth-only twin (``alone_model``, by default the
+    shipped one: :func:`~mmcodec.depth_mode.depth_alone_twin`); "auto" both ways, keeping the one
+    of lower R + λ·D (the conditioned one when there is no twin). ``refine_steps`` refines the
+    depth latents as in :func:`compress_depth` and, unless ``refine_colour`` is False, the
+    colour's latents first (:func:`mmcodec.compress`; the depth is then coded given the refined
+    colour, which is what the decoder sees). With ``refine_colour=False`` the colour part is
+    exactly the colour-only file of the RGB model (how the benchmarks count the depth bits of a
+    joint file). ``median_filter`` as in :func:`compress_depth`."""
     from . import api
 
+    if depth_coding not in DEPTH_CODINGS:
+        raise InputError(f"unknown depth coding '{depth_coding}' (known: {', '.join(DEPTH_CODINGS)})")
     image, depth = as_colour(color), as_depth(depth, unit)
     entry = _depth_entry(model, True, quality)
     if needs_thesis_files(entry):   # one of the thesis's codecs: the file holds its target alone
@@ -175,19 +203,43 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
     if not entry.context_model:
         raise ModelError(f"'{entry.model_id}' does not name the RGB model it was trained with")
     _check_context_weights(entry)
+    candidates = _depth_candidates(entry, codec, depth_coding, alone_model, device)
     image_file = api.compress(image, model=entry.context_model, device=device,
                               refine_steps=refine_steps if refine_colour else 0)
     image_mmc = api.read_mmc(image_file)
     decoded_rgb = api.decompress(image_file, device=device)["image"]   # exactly what a decoder will see
-    info, streams, depth_digest, window = _code_depth(entry, codec, depth, decoded_rgb, device, refine_steps,
-                                                      median_filter)
-    params = {"architecture": entry.architecture, "kind": "rgbd", "depth_latent_digest": depth_digest,
-              "depth_median_window": window,
+    coded = [(e, c.context is not None,
+              _code_depth(e, c, depth, decoded_rgb if c.context is not None else None, device, refine_steps,
+                          median_filter, decode=len(candidates) > 1))
+             for e, c in candidates]
+    # the conditioned coding comes first, so it wins a tie
+    chosen, conditioned, depth_coded = min(
+        coded, key=lambda item: depth_rd_cost(item[2].depth_bytes, item[2].decoded, depth, entry.lmbda)
+        if len(coded) > 1 else 0.0)
+    params = {"architecture": chosen.architecture, "kind": "rgbd", "depth_latent_digest": depth_coded.latent_digest,
+              "depth_median_window": depth_coded.median_window, "depth_conditioned": conditioned,
               "image_model": image_mmc.model_id, "image_weights_digest": image_mmc.weights_digest,
               "image_latent_digest": image_mmc.latent_digest}
-    mmc = MmcFile(entry.model_id, 1, entry.digest, image_mmc.modalities + [info], image_mmc.streams + streams,
-                  _digest(image_mmc.latent_digest, depth_digest), params)
+    mmc = MmcFile(chosen.model_id, 1, chosen.digest, image_mmc.modalities + [depth_coded.info],
+                  image_mmc.streams + depth_coded.streams,
+                  _digest(image_mmc.latent_digest, depth_coded.latent_digest), params)
     return write_mmc(mmc)
+
+
+def _depth_candidates(entry: ZooEntry, codec: DepthMeanScaleCodec, depth_coding: str, alone_model: str | None,
+                      device: str) -> list[tuple[ZooEntry, DepthMeanScaleCodec]]:
+    """The models that ``depth_coding`` codes a joint file's depth with, the conditioned one first."""
+    conditioned = [(entry, codec)]
+    if depth_coding == "conditioned":
+        return conditioned
+    twin = find_entry(alone_model) if alone_model else depth_alone_twin(entry)
+    if twin is None:
+        if depth_coding == "alone":
+            raise ModelError(f"no depth-only model with the network and λ of '{entry.model_id}' is shipped: "
+                             "name one to code the depth alone")
+        return conditioned
+    alone = [(twin, _depth_codec(twin, False, device))]
+    return alone if depth_coding == "alone" else conditioned + alone
 
 
 def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None = None) -> dict[str, np.ndarray]:
@@ -197,6 +249,12 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
     params = mmc.codec_params
     entry = api.checked_entry(mmc, model)
     codec = get_depth_codec(entry, device)
+    conditioned = codec.context is not None
+    if params.get("depth_conditioned", conditioned) is not conditioned:   # files from before the key lack it
+        raise DecodeMismatchError(f"the file says its depth is {'' if conditioned else 'not '}coded given the "
+                                  f"colour, but '{entry.model_id}' is {'' if conditioned else 'not '}so")
+    if conditioned and params.get("kind") != "rgbd":
+        raise DecodeMismatchError(f"'{entry.model_id}' needs the colour, and the file has none")
     decoded: dict[str, np.ndarray] = {}
     context = None
     if params.get("kind") == "rgbd":
@@ -218,8 +276,7 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
     valid = decode_hole_mask(own.pop("holes")[1], info.height, info.width)
     coded = api.coded_latents(list(own.values()), DEPTH_MODALITY)
     api.check_shapes(codec, info, coded)
-    if context is not None:
-        context = codec.pad(context.to(device))
+    context = codec.pad(context.to(device)) if conditioned and context is not None else None
     x_hat, digest = codec.decompress(coded, context)
     if digest != params.get("depth_latent_digest"):
         raise DecodeMismatchError("decoded depth latents differ from the encoder's (digest mismatch): "

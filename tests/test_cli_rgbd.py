@@ -92,3 +92,25 @@ def test_no_depth_filter_writes_files_the_decoder_leaves_unfiltered(files):
     chosen = [read_mmc((folder / f"{name}.mmc").read_bytes()).codec_params["depth_median_window"]
               for name in ("chosen", "chosen-joint")]
     assert chosen[0] in (3, 5, 7) and chosen[1] in (0, 3, 5, 7)   # the untrained depth-only model's blur: filtered
+
+
+def test_joint_file_with_the_depth_coded_alone_by_the_shipped_twin(files, capsys):
+    folder, _, depth = files
+    assert main(["compress", str(folder / "c.png"), "--depth", str(folder / "d.png"), "--depth-coding", "alone",
+                 "-o", str(folder / "alone.mmc")]) == 0
+    assert "(depth coded alone)" in capsys.readouterr().out
+    mmc = read_mmc((folder / "alone.mmc").read_bytes())
+    assert mmc.model_id.startswith("depth-mean-scale-") and mmc.codec_params["kind"] == "rgbd"
+    assert main(["compress", str(folder / "d.png"), "--modality", "depth", "--model", mmc.model_id,
+                 "-o", str(folder / "depth-only.mmc")]) == 0
+    out = folder / "alone-out"
+    out.mkdir()
+    for name in ("alone", "depth-only"):
+        assert main(["decompress", str(folder / f"{name}.mmc"), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["alone.depth.png", "alone.image.png", "depth-only.png"]
+    decoded = read_depth(out / "alone.depth.png").pixels
+    assert np.array_equal(decoded, read_depth(out / "depth-only.png").pixels)
+    assert np.array_equal(decoded == 0, depth == 0)
+    assert main(["compress", str(folder / "c.png"), "--depth", str(folder / "d.png"), "--depth-coding", "best",
+                 "-o", str(folder / "bad.mmc")]) == 2
+    assert not (folder / "bad.mmc").exists()

@@ -8,8 +8,9 @@ import pytest
 import mmcodec
 from mmcodec import depth_api
 from mmcodec.container import read_mmc, write_mmc
+from mmcodec.depth_mode import depth_rd_cost
 from mmcodec.errors import ContainerError, DecodeMismatchError, InputError, MmcodecError, ModelError
-from mmcodec.modalities.depth import from_millimetres, read_depth
+from mmcodec.modalities.depth import DepthMap, from_millimetres, read_depth
 from mmcodec.modalities.depth_filter import WINDOWS, median_filter_depth
 from mmcodec.modalities.image import read_image
 from mmcodec.zoo import DEFAULT_MODEL, find_entry
@@ -189,3 +190,66 @@ def test_the_encoder_chooses_the_decoders_median_filter(frame):
     older = replace(filtered, codec_params={k: v for k, v in filtered.codec_params.items()
                                             if k != "depth_median_window"})
     np.testing.assert_array_equal(mmcodec.decompress(write_mmc(older))["depth"], plain)   # files from before it
+
+
+def _depth_stream_bytes(data: bytes) -> int:
+    return sum(len(payload) for stream, payload in read_mmc(data).streams if stream.modality == "depth")
+
+
+def test_auto_depth_coding_keeps_the_coding_of_lower_rd_cost(models, frame):
+    color, depth = frame
+    conditioned_model, alone_model = models["rgb-conditional-depth"], models["depth-mean-scale"]
+    files = {coding: depth_api.compress_rgbd(color, depth, model=conditioned_model, depth_coding=coding,
+                                             alone_model=alone_model)
+             for coding in ("conditioned", "alone", "auto")}
+    costs = {}
+    for coding, model in (("conditioned", conditioned_model), ("alone", alone_model)):
+        mmc = read_mmc(files[coding])
+        assert mmc.codec_params["depth_conditioned"] is (coding == "conditioned")
+        assert mmc.model_id == find_entry(model).model_id
+        decoded = mmcodec.decompress(files[coding], model=model)
+        assert np.array_equal(decoded["depth"] == 0, depth == 0)
+        costs[coding] = depth_rd_cost(_depth_stream_bytes(files[coding]), decoded["depth"],
+                                      DepthMap(depth), find_entry(conditioned_model).lmbda)
+    assert costs["conditioned"] != costs["alone"]
+    assert files["auto"] == files[min(costs, key=costs.get)]
+
+
+def test_a_joint_file_with_the_depth_coded_alone_holds_the_depth_only_files_streams(models, frame):
+    color, depth = frame
+    joint = depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"], depth_coding="alone",
+                                    alone_model=models["depth-mean-scale"])
+    alone = depth_api.compress_depth(depth, model=models["depth-mean-scale"])
+    depth_streams = [(s.name, s.depends_on, payload) for s, payload in read_mmc(joint).streams if s.modality == "depth"]
+    assert depth_streams == [(s.name, s.depends_on, payload) for s, payload in read_mmc(alone).streams]
+    decoded = mmcodec.decompress(joint, model=models["depth-mean-scale"])
+    assert np.array_equal(decoded["depth"], mmcodec.decompress(alone, model=models["depth-mean-scale"])["depth"])
+    assert np.array_equal(decoded["image"], mmcodec.decompress(mmcodec.compress(color))["image"])
+
+
+def test_depth_coding_without_a_depth_only_twin(models, frame):
+    color, depth = frame
+    with pytest.raises(InputError, match="unknown depth coding"):
+        depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"], depth_coding="best")
+    with pytest.raises(ModelError, match="no depth-only model"):   # the tiny model's network is not shipped alone
+        depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"], depth_coding="alone")
+    auto = depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"])
+    assert auto == depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"],
+                                           depth_coding="conditioned")
+
+
+def test_a_depth_coding_flag_that_contradicts_the_model_is_refused(models, frame):
+    color, depth = frame
+    for coding, model in (("conditioned", models["rgb-conditional-depth"]), ("alone", models["depth-mean-scale"])):
+        mmc = read_mmc(depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"],
+                                               depth_coding=coding, alone_model=models["depth-mean-scale"]))
+        params = {**mmc.codec_params, "depth_conditioned": coding != "conditioned"}
+        with pytest.raises(DecodeMismatchError, match="coded given the colour"):
+            mmcodec.decompress(write_mmc(replace(mmc, codec_params=params)), model=model)
+    conditioned = read_mmc(depth_api.compress_rgbd(color, depth, model=models["rgb-conditional-depth"]))
+    without_colour = replace(conditioned, codec_params={**conditioned.codec_params, "kind": "depth"},
+                             modalities=conditioned.modalities[1:],
+                             streams=[(replace(s, depends_on=()), b) for s, b in conditioned.streams
+                                      if s.modality == "depth"])
+    with pytest.raises(DecodeMismatchError, match="needs the colour"):
+        mmcodec.decompress(write_mmc(without_colour), model=models["rgb-conditional-depth"])

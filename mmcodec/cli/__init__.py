@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-depth-filter", dest="depth_filter", action="store_false",
                    help="depth: do not let the decoder median-filter the depth (by default the encoder picks "
                         "the window, or none, that brings the decoded depth closest to the input)")
+    p.add_argument("--depth-coding", choices=["auto", "conditioned", "alone"], default="auto",
+                   help="with --depth: code the depth given the decoded colour, alone (the depth-only model of "
+                        "the same λ), or auto (default): both, keeping the one of lower rate + λ·distortion "
+                        "(twice the depth encoding time)")
     refine_option(p, "each image or depth map (of an RGB-D pair: the depth)")
     model_options(p)
     p.set_defaults(run=cmd_compress)
@@ -91,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
                                           "depth: means and per-frame rows)")
     p.add_argument("--depth-unit", choices=["auto", "mm", "tum", "sun", "raw"], default="auto",
                    help="unit of the depth maps (auto: by file name, TUM* tum, SUN* sun, NYU* raw, else mm)")
+    p.add_argument("--depth-coding", choices=["conditioned", "auto", "alone"], default="conditioned",
+                   help="an RGB-conditioned depth model's joint files: the model itself (default), or as "
+                        "'compress --depth-coding' writes them (auto: the cheaper of it and its depth-only twin)")
     refine_option(p, "each image or depth map")
     model_options(p)
     p.set_defaults(run=cmd_eval)

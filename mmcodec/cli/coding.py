@@ -39,7 +39,8 @@ def cmd_compress(args: argparse.Namespace) -> None:
 
 
 def _compress_rgbd(args: argparse.Namespace) -> None:
-    """One colour image + its depth map → one joint file (depth coded given the decoded colour)."""
+    """One colour image + its depth map → one joint file (depth coded given the decoded colour, or alone)."""
+    from ..container import read_mmc
     from ..depth_api import compress_rgbd
     from ..errors import InputError
     from ..modalities.depth import read_depth
@@ -52,10 +53,13 @@ def _compress_rgbd(args: argparse.Namespace) -> None:
     target = folder / (color.stem + ".mmc") if folder else Path(args.output or color.with_suffix(".mmc"))
     depth = read_depth(args.depth, args.depth_unit)
     data = compress_rgbd(read_image(color, channels=3), depth, depth.unit, model=args.model, quality=args.quality,
-                         device=args.device, refine_steps=args.refine, median_filter=args.depth_filter)
+                         device=args.device, refine_steps=args.refine, median_filter=args.depth_filter,
+                         depth_coding=args.depth_coding)
     atomic_write(target, lambda tmp: tmp.write_bytes(data))
     bpp = 8 * len(data) / (depth.height * depth.width)
-    print(f"{color} + {args.depth} -> {target}: {len(data)} bytes, {bpp:.4f} bits per RGB-D pixel")
+    how = {True: " (depth coded given the colour)", False: " (depth coded alone)"}.get(
+        read_mmc(data).codec_params.get("depth_conditioned"), "")
+    print(f"{color} + {args.depth} -> {target}: {len(data)} bytes, {bpp:.4f} bits per RGB-D pixel{how}")
 
 
 def _check_png_output(output: str | None) -> None:

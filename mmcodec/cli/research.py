@@ -44,7 +44,8 @@ def _eval_depth(entry, args: argparse.Namespace) -> dict:
         raise InputError(f"'{entry.model_id}' codes depth: give --data FOLDER of {needs}")
     if args.device != "cpu":
         raise InputError("depth and RGB-D models are measured on the CPU (leave out --device)")
-    result = evaluate_depth_folder(entry, Path(args.data), args.depth_unit, args.refine, progress=True)
+    result = evaluate_depth_folder(entry, Path(args.data), args.depth_unit, args.refine, progress=True,
+                                   depth_coding=args.depth_coding)
     print(summary_line(result))
     return result
 

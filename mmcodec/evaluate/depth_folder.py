@@ -36,16 +36,18 @@ def evaluation_frames(entry: ZooEntry, folder: Path, unit: str = "auto") -> list
 
 
 def evaluate_depth_folder(entry: ZooEntry, folder: Path, unit: str = "auto", refine_steps: int = 0,
-                          progress: bool = False) -> dict:
+                          progress: bool = False, depth_coding: str = "conditioned") -> dict:
     """Per-frame rows and means of one depth-producing or thesis model on ``folder``
-    (the dicts of :func:`evaluate_depth_model` / :func:`evaluate_thesis_model`)."""
+    (the dicts of :func:`evaluate_depth_model` / :func:`evaluate_thesis_model`; ``depth_coding``:
+    an RGB-conditioned model's joint files, as :func:`evaluate_depth_model` takes it)."""
     from .rgbd_evaluate import evaluate_depth_model
     from .thesis_evaluate import evaluate_thesis_model
 
     frames = evaluation_frames(entry, Path(folder), unit)
     if needs_thesis_files(entry):
         return evaluate_thesis_model(entry, frames, outside_mean=(), refine_steps=refine_steps, progress=progress)
-    return evaluate_depth_model(entry, frames, outside_mean=(), refine_steps=refine_steps, progress=progress)
+    return evaluate_depth_model(entry, frames, outside_mean=(), refine_steps=refine_steps, progress=progress,
+                                depth_coding=depth_coding)
 
 
 def summary_line(result: dict) -> str:

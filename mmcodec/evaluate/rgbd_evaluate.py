@@ -22,6 +22,7 @@ import numpy as np
 
 from ..codecs.refinement import refined_name
 from ..container import read_mmc
+from ..depth_mode import depth_alone_twin
 from ..modalities.depth import read_depth, to_millimetres
 from ..modalities.image import read_image
 from ..modalities.rgbd_pairs import RgbdPair, find_rgbd_pairs, split_by_frames
@@ -70,13 +71,25 @@ def _mean(rows: list[dict], key: str) -> float:
     return float(np.mean([r[key] for r in rows]))
 
 
+def coded_name(name: str, refine_steps: int, depth_coding: str = "conditioned") -> str:
+    """How results are named: ``<name>``, with ``+<depth_coding>`` for joint files whose depth was not
+    simply coded by the conditioned model (``+auto``: the encoder chose per frame), then
+    ``+refine<N>`` with ``N`` refinement steps."""
+    return refined_name(name + ("" if depth_coding == "conditioned" else f"+{depth_coding}"), refine_steps)
+
+
 def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: tuple[str, ...] = ("samples",),
-                         refine_steps: int = 0, progress: bool = False, median_filter: bool = True) -> dict:
+                         refine_steps: int = 0, progress: bool = False, median_filter: bool = True,
+                         depth_coding: str = "conditioned") -> dict:
     """Per-frame and mean depth bpp, quality and times of one depth model (a zoo entry); with
     ``refine_steps`` the encoder refines each frame's depth latents first (the result is named
     ``<model>+refine<N>``, its architecture ``<architecture>+refine<N>``). ``median_filter`` is
     passed to the encoder (the decoder's median post-filter, :mod:`mmcodec.modalities.depth_filter`);
-    each frame records the window its file chose.
+    each frame records the window its file chose. ``depth_coding`` is the joint files'
+    (:func:`compress_rgbd`; by default the conditioned model itself): with "auto" the encoder
+    codes each frame's depth also with the model's depth-only twin and keeps the cheaper
+    (:mod:`mmcodec.depth_mode`; the result is named ``<model>+auto``), and each frame records
+    which it kept.
 
     Frames of the sequences in ``outside_mean`` are measured but left out of the mean: the
     ``samples`` pairs are single frames in other units (NYU's raw values are not even metric)
@@ -86,8 +99,9 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
     from ..depth_api import compress_depth, compress_rgbd
 
     conditional = entry.context_model is not None
+    name = coded_name(entry.model_id, refine_steps, depth_coding if conditional else "conditioned")
     rows = []
-    for pair in with_progress(frames, refined_name(entry.model_id, refine_steps), progress):
+    for pair in with_progress(frames, name, progress):
         depth = read_depth(pair.depth, pair.unit)
         pixels = depth.height * depth.width
         start = time.perf_counter()
@@ -95,7 +109,7 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
             color = read_image(pair.color, channels=3)
             # refine_colour=False: the colour-only file's streams, so the depth bits are the rest
             data = compress_rgbd(color, depth, depth.unit, model=str(entry.path), refine_steps=refine_steps,
-                                 refine_colour=False, median_filter=median_filter)
+                                 refine_colour=False, median_filter=median_filter, depth_coding=depth_coding)
             encoding = time.perf_counter() - start
             color_bytes = colour_file_bytes(Path(pair.color), entry.context_model)
         else:
@@ -103,16 +117,17 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
                                   median_filter=median_filter)
             encoding = time.perf_counter() - start
             color_bytes = 0
-        start = time.perf_counter()
-        decoded = mmcodec.decompress(data, model=str(entry.path))["depth"]
+        mmc = read_mmc(data)
+        start = time.perf_counter()   # a depth coded alone names its (shipped) depth-only model
+        decoded = mmcodec.decompress(data, model=str(entry.path) if mmc.model_id == entry.model_id else None)["depth"]
         decoding = time.perf_counter() - start
         metrics = depth_metrics(depth.millimetres(), to_millimetres(decoded, depth.unit))
-        mmc = read_mmc(data)
         holes = sum(len(b) for s, b in mmc.streams if s.name == "depth/holes")
         rows.append({"frame": f"{pair.sequence}/{pair.name}", "bytes": len(data), "holes_bpp": 8 * holes / pixels,
                      "depth_bpp": 8 * (len(data) - color_bytes) / pixels, "color_bpp": 8 * color_bytes / pixels,
                      "encoding_time": encoding, "decoding_time": decoding,
                      "median_window": mmc.codec_params.get("depth_median_window", 0),
+                     "depth_conditioned": mmc.codec_params.get("depth_conditioned", conditional),
                      "holes_kept": metrics["holes_kept"], **{k: metrics[k] for k in METRICS}})
     counted = [r for r in rows if r["frame"].split("/")[0] not in outside_mean] or rows
     summary = {k: _mean(counted, k) for k in ("depth_bpp", "holes_bpp", "color_bpp", "encoding_time", "decoding_time",
@@ -120,9 +135,11 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
     summary["holes_kept"] = all(r["holes_kept"] for r in rows)   # every frame, the samples included
     summary["frames"] = len(counted)
     context_digest = find_entry(entry.context_model).digest if conditional else None
-    return {"model": refined_name(entry.model_id, refine_steps), "digest": entry.digest,
-            "context_digest": context_digest,
-            "architecture": refined_name(entry.architecture, refine_steps), "lambda": entry.lmbda,
-            "refine_steps": refine_steps, "median_filter": median_filter, "conditional": conditional,
-            "context_model": entry.context_model,
+    coding = depth_coding if conditional else "conditioned"
+    twin = depth_alone_twin(entry) if coding != "conditioned" else None
+    return {"model": name, "digest": entry.digest, "context_digest": context_digest,
+            "architecture": coded_name(entry.architecture, refine_steps, coding),
+            "lambda": entry.lmbda, "refine_steps": refine_steps, "median_filter": median_filter,
+            "conditional": conditional, "context_model": entry.context_model,
+            "depth_coding": depth_coding if conditional else None, "alone_digest": twin.digest if twin else None,
             "mean": summary, "frames": rows}

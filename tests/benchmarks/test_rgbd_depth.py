@@ -13,18 +13,30 @@ def test_results_are_reused_only_for_the_same_weights_refinement_and_post_filter
                SimpleNamespace(model_id="joint-c", digest="cccc", context_model="rgb"),
                SimpleNamespace(model_id="joint-d", digest="dddd", context_model="rgb")]
     filtered = {"median_filter": True}
+    joint = {"conditional": True, "depth_coding": "conditioned", **filtered}
     record = {"models": [
         {"model": "depth-a", "digest": "aaaa", "refine_steps": 0, **filtered},
         {"model": "depth-a+refine50", "digest": "aaaa", "refine_steps": 50, **filtered},
         {"model": "depth-b", "digest": "old0", "refine_steps": 0, **filtered},   # retrained since: measure again
         {"model": "depth-b", "digest": "bbbb", "refine_steps": 50},   # before the median post-filter: again
         {"model": "depth-e", "refine_steps": 0, **filtered},           # no digest recorded: not reused
-        {"model": "joint-c", "digest": "cccc", "context_digest": "rgb1", "refine_steps": 0, **filtered},
-        {"model": "joint-d", "digest": "dddd", "context_digest": "rgb0", "refine_steps": 0, **filtered},   # colour
+        {"model": "joint-c", "digest": "cccc", "context_digest": "rgb1", "refine_steps": 0, **joint},
+        {"model": "joint-d", "digest": "dddd", "context_digest": "rgb0", "refine_steps": 0, **joint},   # colour
+        {"model": "joint-c+auto", "digest": "cccc", "context_digest": "rgb1", "refine_steps": 0, **joint,
+         "depth_coding": "auto", "alone_digest": "twin1"},
+        {"model": "joint-d+auto", "digest": "dddd", "context_digest": "rgb1", "refine_steps": 0, **joint,
+         "depth_coding": "auto", "alone_digest": "twin0"},   # its depth-only twin retrained since: again
+        # files from before the header said how the depth was coded (no depth_coding recorded): again
+        {"model": "joint-c+refine50", "digest": "cccc", "context_digest": "rgb1", "refine_steps": 50,
+         "conditional": True, **filtered},
     ]}
-    kept = load_benchmark("rgbd_depth").reusable_results(record, entries, {"rgb": "rgb1"})
-    assert set(kept) == {("depth-a", "aaaa", 0), ("depth-a", "aaaa", 50), ("joint-c", "cccc", 0)}
-    assert kept[("depth-a", "aaaa", 50)]["model"] == "depth-a+refine50" and kept[("depth-a", "aaaa", 0)]["kept"]
+    kept = load_benchmark("rgbd_depth").reusable_results(record, entries, {"rgb": "rgb1"},
+                                                         {"joint-c": "twin1", "joint-d": "twin1"})
+    assert set(kept) == {("depth-a", "aaaa", 0, "conditioned"), ("depth-a", "aaaa", 50, "conditioned"),
+                         ("joint-c", "cccc", 0, "conditioned"), ("joint-c", "cccc", 0, "auto")}
+    assert kept[("depth-a", "aaaa", 50, "conditioned")]["model"] == "depth-a+refine50"
+    assert kept[("depth-a", "aaaa", 0, "conditioned")]["kept"]
+    assert kept[("joint-c", "cccc", 0, "auto")]["model"] == "joint-c+auto"
 
 
 def test_progress_is_saved_after_every_model_and_keeps_what_is_not_measured_again(tmp_path) -> None:
@@ -61,3 +73,24 @@ def test_joint_bd_rate_counts_the_same_colour_bits_on_both_sides() -> None:
     all_bits = float(rows[2].split("| ")[2].split("%")[0])
     # 10% of the depth bits, diluted by the 0.3 bpp of colour in both: between -10% and -2.5%
     assert -10.0 < all_bits < -2.5
+
+
+def test_the_encoders_per_frame_choice_is_a_joint_curve_of_its_own() -> None:
+    benchmark = load_benchmark("rgbd_depth")
+    lambdas, depth_bpp, psnr = [32, 128, 512, 2048], [0.10, 0.15, 0.20, 0.25], [70.0, 71.0, 72.0, 73.0]
+
+    def result(how: str | None, i: int) -> dict:
+        scale = {None: 1.0, "conditioned": 1.1, "auto": 0.95}[how]
+        frames = [{"frame": "rgbdd/1", "depth_conditioned": True}, {"frame": "rgbdd/2", "depth_conditioned": False},
+                  {"frame": "samples/x", "depth_conditioned": True}]
+        return {"lambda": lambdas[i], "conditional": how is not None, "refine_steps": 0, "architecture": "a",
+                "depth_coding": how, "frames": frames,
+                "mean": {"depth_bpp": depth_bpp[i] * scale, "psnr": psnr[i], "color_bpp": 0.3 if how else 0.0}}
+
+    models = [result(how, i) for how in (None, "conditioned", "auto") for i in range(4)]
+    rows = [line for line in benchmark.bd_rates(models, []) if line.startswith("| depth bits only")]
+    assert rows[0].startswith("| depth bits only | +10.0% /") and rows[1].startswith("| depth bits only | -5.0% /")
+    joint = benchmark.joint_versus_separate(models)
+    assert any(line.startswith("| 32, encoder's choice (given the colour in 1 of 2) |") for line in joint)
+    assert benchmark.depth_codings(type("E", (), {"model_id": "c"})(), 0, {"c": "t"}) == ("conditioned", "auto")
+    assert benchmark.depth_codings(type("E", (), {"model_id": "c"})(), 50, {"c": "t"}) == ("conditioned",)

@@ -91,6 +91,11 @@ def test_command_line(models, folders, tmp_path, capsys):
     assert result["command"].startswith("mmcodec eval") and len(result["frames"]) == 2
     assert main(["eval", "--model", str(models["thesis-4c-rgb"]), "--data", str(pairs)]) == 0
     assert "MS-SSIM n/a" in capsys.readouterr().out
+    assert main(["eval", "--model", "rgb-conditional-depth-n32-mse-32", "--data", str(pairs), "--depth-coding", "auto",
+                 "-o", str(output)]) == 0   # as 'compress' writes joint files: the shipped model or its twin
+    assert capsys.readouterr().out.startswith("rgb-conditional-depth-n32-mse-32+auto: ")
+    rows = json.loads(output.read_text())["frames"]
+    assert len(rows) == 2 and all(isinstance(row["depth_conditioned"], bool) for row in rows)
     for arguments, message in ((["--model", str(models["depth-mean-scale"])], "give --data FOLDER of depth maps"),
                                (["--model", str(models["rgb-conditional-depth"]), "--data", str(alone)], "no colour"),
                                (["--model", str(models["depth-mean-scale"]), "--data", str(alone), "--device", "cuda"],

@@ -3,12 +3,13 @@ import numpy as np
 import pytest
 
 import mmcodec
+from mmcodec.container import read_mmc
 from mmcodec.depth_api import compress_rgbd
 from mmcodec.evaluate.rgbd_evaluate import colour_file_bytes, evaluate_depth_model
 from mmcodec.modalities.depth import read_depth
 from mmcodec.modalities.image import read_image
 from mmcodec.modalities.rgbd_pairs import find_rgbd_pairs
-from mmcodec.zoo import DEFAULT_MODEL, read_entry
+from mmcodec.zoo import DEFAULT_MODEL, find_entry, read_entry
 
 from ..depth_models import export_tiny_depth_models
 from ..train.rgbd_folder import KITCHEN, make_rgbd_folder
@@ -40,3 +41,18 @@ def test_conditioned_depth_bits_are_the_joint_file_minus_the_colour_file(pair, t
     colour = colour_file_bytes(pair.color, DEFAULT_MODEL)
     np.testing.assert_allclose(row["depth_bpp"], 8 * (len(joint) - colour) / pixels)
     np.testing.assert_allclose(row["color_bpp"] + row["depth_bpp"], 8 * len(joint) / pixels)
+
+
+def test_auto_depth_coding_is_measured_under_its_own_name_with_each_frames_choice(pair):
+    entry = find_entry("rgb-conditional-depth-n32-mse-128")
+    measured = evaluate_depth_model(entry, [pair], depth_coding="auto")
+    assert measured["model"] == "rgb-conditional-depth-n32-mse-128+auto"
+    assert measured["architecture"] == "rgb-conditional-depth+auto"
+    assert measured["alone_digest"] == find_entry("depth-mean-scale-n32-mse-128").digest
+    depth = read_depth(pair.depth, pair.unit)
+    joint = compress_rgbd(read_image(pair.color, channels=3), depth, depth.unit, model=entry.model_id,
+                          refine_colour=False)
+    row = measured["frames"][0]
+    assert row["depth_conditioned"] is read_mmc(joint).codec_params["depth_conditioned"]
+    assert row["bytes"] == len(joint)
+    assert evaluate_depth_model(entry, [pair])["frames"][0]["depth_conditioned"] is True
