@@ -212,10 +212,9 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
               _code_depth(e, c, depth, decoded_rgb if c.context is not None else None, device, refine_steps,
                           median_filter, decode=len(candidates) > 1))
              for e, c in candidates]
-    # the conditioned coding comes first, so it wins a tie
-    chosen, conditioned, depth_coded = min(
-        coded, key=lambda item: depth_rd_cost(item[2].depth_bytes, item[2].decoded, depth, entry.lmbda)
-        if len(coded) > 1 else 0.0)
+    # one coding is kept as it is; of two, the lower R + λ·D (the conditioned one first, so it wins a tie)
+    chosen, conditioned, depth_coded = coded[0] if len(coded) == 1 else min(
+        coded, key=lambda item: depth_rd_cost(item[2].depth_bytes, item[2].decoded, depth, entry.lmbda))
     params = {"architecture": chosen.architecture, "kind": "rgbd", "depth_latent_digest": depth_coded.latent_digest,
               "depth_median_window": depth_coded.median_window, "depth_conditioned": conditioned,
               "image_model": image_mmc.model_id, "image_weights_digest": image_mmc.weights_digest,

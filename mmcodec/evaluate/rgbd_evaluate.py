@@ -99,7 +99,8 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
     from ..depth_api import compress_depth, compress_rgbd
 
     conditional = entry.context_model is not None
-    name = coded_name(entry.model_id, refine_steps, depth_coding if conditional else "conditioned")
+    coding = depth_coding if conditional else "conditioned"   # a depth-only model's files have one coding
+    name = coded_name(entry.model_id, refine_steps, coding)
     rows = []
     for pair in with_progress(frames, name, progress):
         depth = read_depth(pair.depth, pair.unit)
@@ -135,7 +136,6 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
     summary["holes_kept"] = all(r["holes_kept"] for r in rows)   # every frame, the samples included
     summary["frames"] = len(counted)
     context_digest = find_entry(entry.context_model).digest if conditional else None
-    coding = depth_coding if conditional else "conditioned"
     twin = depth_alone_twin(entry) if coding != "conditioned" else None
     return {"model": name, "digest": entry.digest, "context_digest": context_digest,
             "architecture": coded_name(entry.architecture, refine_steps, coding),
