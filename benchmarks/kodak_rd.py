@@ -52,11 +52,22 @@ def earlier_result(path: Path) -> tuple[str, dict]:
     return words[1], result
 
 
+def reusable_result(path: Path, digest: str) -> dict | None:
+    """The result JSON at ``path`` if it was measured on the weights with ``digest``, else None
+    (missing, unreadable, from other weights, or from before results named their weights)."""
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) and result.get("digest") == digest else None
+
+
 def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_steps: int = 0,
                refine_architectures: tuple[str, ...] = (), earlier: tuple[Path, ...] = ()) -> list[Path]:
     """One result JSON per model (shipped image models + ``extra`` weights files), merged into one
     curve per architecture, with the ``earlier`` results (JSONs of models measured before whose
-    weights are not kept); ``reuse`` keeps a model's JSON already in ``out``. With
+    weights are not kept); ``reuse`` keeps a model's JSON already in ``out`` when it names the
+    weights now installed (its ``digest``; a JSON without one is measured again). With
     ``refine_steps``, the models of ``refine_architectures`` are measured once more with the
     encoder refining the latents (a curve "<architecture> + refine<steps>")."""
     by_curve: dict[str, list[dict]] = {}
@@ -66,9 +77,8 @@ def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_s
         runs += [(e, refine_steps) for e in entries if e.architecture in refine_architectures]
     for entry, steps in runs:
         path = out / f"{refined_name(entry.model_id, steps)}.json"
-        if reuse and path.exists():
-            result = json.loads(path.read_text())
-        else:
+        result = reusable_result(path, entry.digest) if reuse else None
+        if result is None:
             result = evaluate_folder(entry, folder, progress=True, refine_steps=steps)
             path.write_text(json.dumps(result, indent=2) + "\n")
         by_curve.setdefault(refined_name(entry.architecture, steps), []).append(result)

@@ -54,7 +54,8 @@ def evaluate_image(entry: ZooEntry, path: Path, device: str = "cpu", refine_step
 
 def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress: bool = False,
                     refine_steps: int = 0) -> dict:
-    """Per-image results and their means, as ``{"name", "description", "results", "per_image"}``."""
+    """Per-image results and their means, as ``{"name", "description", "digest", "results", "per_image"}``
+    (``digest``: the weights measured, :func:`mmcodec.zoo.file_digest`)."""
     from ..modalities.image import IMAGE_SUFFIXES
 
     paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -73,5 +74,6 @@ def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress
     return {"name": refined_name(entry.model_id, refine_steps),
             "description": f"mmcodec {entry.architecture} {entry.config}, {entry.metric} λ={entry.lmbda}{refined}, "
                            f"real bitstreams, {device}; PSNR peak {'/'.join(map(str, peaks))}",
+            "digest": entry.digest,
             "results": {k: [v] for k, v in means.items()},
             "per_image": per_image}

@@ -24,3 +24,16 @@ def test_a_file_that_is_no_model_result_is_refused_in_one_line(tmp_path: Path, t
     path.write_text(text)
     with pytest.raises(SystemExit, match=r"^error: .*foreign\.json"):
         load_benchmark("kodak_rd").earlier_result(path)
+
+
+def test_a_result_is_reused_only_for_the_weights_it_was_measured_on(tmp_path: Path) -> None:
+    reusable_result = load_benchmark("kodak_rd").reusable_result
+    path = tmp_path / "model.json"
+    assert reusable_result(path, "0123456789abcdef") is None                     # not measured yet
+    path.write_text(json.dumps({"name": "model", "results": {"bpp": [0.4]}}))
+    assert reusable_result(path, "0123456789abcdef") is None                     # weights not named
+    path.write_text(json.dumps({"name": "model", "digest": "0123456789abcdef", "results": {"bpp": [0.4]}}))
+    assert reusable_result(path, "0123456789abcdef")["results"]["bpp"] == [0.4]
+    assert reusable_result(path, "fedcba9876543210") is None                     # other weights
+    path.write_text("{truncated")
+    assert reusable_result(path, "0123456789abcdef") is None

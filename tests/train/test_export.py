@@ -24,6 +24,7 @@ def test_card_of_a_fine_tuned_run(tmp_path) -> None:
     entry = export_run(tmp_path / "second", "tiny-0.05", 6, tmp_path / "weights")
     assert (entry.quality, entry.lmbda) == (6, 0.05)
     results = evaluate_folder(entry, tmp_path / "data")
+    assert results["digest"] == file_digest(entry.path)          # which weights were measured
     card = write_card(entry, tmp_path / "second", results, "a test machine", tmp_path / "cards")
     text = card.read_text()
     assert text.startswith("# tiny-0.05\n") and "- objective: R + λ·255²·MSE, λ = 0.05\n" in text
