@@ -36,7 +36,7 @@ from ..entropy.channel_context import ChannelContextEntropyModel, ScaleFromIndex
 from ..entropy.factorized import FactorizedEntropyModel
 from ..errors import ModelError
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
-from ..layers.native import native_kernels
+from ..layers.native import exact_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
 from .warm_start import grown_state
@@ -66,7 +66,7 @@ class ChannelConditionalCodec(LearnedCodec):
         return self.h_mean_s(z_hat), self.h_scale_s(z_hat)
 
     def _coding_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        with native_kernels():
+        with exact_kernels():
             return self._hyper(z_hat)
 
     def slice_names(self) -> list[str]:

@@ -33,7 +33,7 @@ from ..entropy.conditional import GaussianConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..errors import ModelError
 from ..layers import GDN, conv, deconv
-from ..layers.native import native_kernels
+from ..layers.native import exact_kernels, native_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .latent_widening import widened_latent_state
 from .mean_scale import hyper_analysis, hyper_synthesis
@@ -205,7 +205,7 @@ class DepthMeanScaleCodec(LearnedCodec):
         _, context = self._split(x)
         if context is None:
             return None
-        with native_kernels():
+        with exact_kernels():
             return self.context(context)
 
     def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding,
@@ -228,7 +228,7 @@ class DepthMeanScaleCodec(LearnedCodec):
         self._check_side(side)
         y, z = latents["y"], latents["z"]
         z_data, z_hat = self.z_model.compress(z)
-        with native_kernels():
+        with exact_kernels():
             scales, means = self._gaussian_parameters(z_hat, side)
         y_data, y_hat = self.y_model.compress(y, scales, means)
         medians = self.z_model.medians.view(1, -1, 1, 1)
@@ -244,10 +244,10 @@ class DepthMeanScaleCodec(LearnedCodec):
         """Depth / 65535 (padded size) and the latent digest; ``context`` = x̂_rgb when conditioned."""
         if (context is None) != (self.context is None):
             raise ValueError("a conditional depth codec needs the decoded RGB, an unconditional one none")
-        with native_kernels():
+        with exact_kernels():
             features = self.context(context) if context is not None else None
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
-        with native_kernels():
+        with exact_kernels():
             scales, means = self._gaussian_parameters(z_hat, features)
         y_hat = self.y_model.decompress(coded.streams["y"], scales, means)
         medians = self.z_model.medians.view(1, -1, 1, 1)

@@ -9,7 +9,7 @@ from torch import nn
 from ..entropy.conditional import GaussianConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
-from ..layers.native import native_kernels
+from ..layers.native import exact_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
 
@@ -64,7 +64,7 @@ class HyperpriorCodec(LearnedCodec):
     def compress_latents(self, latents: dict[str, torch.Tensor], side: object = None) -> CodedLatents:
         y, z = latents["y"], latents["z"]
         z_data, z_hat = self.z_model.compress(z)
-        with native_kernels():
+        with exact_kernels():
             scales = self.h_s(z_hat)
         y_data, y_hat = self.y_model.compress(y, scales)
         medians = self.z_model.medians.view(1, -1, 1, 1)
@@ -74,7 +74,7 @@ class HyperpriorCodec(LearnedCodec):
     @torch.no_grad()
     def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
-        with native_kernels():
+        with exact_kernels():
             scales = self.h_s(z_hat)
         y_hat = self.y_model.decompress(coded.streams["y"], scales)
         medians = self.z_model.medians.view(1, -1, 1, 1)

@@ -9,7 +9,7 @@ from torch import nn
 from ..entropy.conditional import GaussianConditional, LaplaceConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
-from ..layers.native import native_kernels
+from ..layers.native import exact_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
 
@@ -53,7 +53,7 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         return scales, means
 
     def _coding_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        with native_kernels():
+        with exact_kernels():
             return self._hyper(z_hat)
 
     def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:

@@ -17,7 +17,7 @@ sec. 3.3, fig. 3) puts a SWAtten module before every mean and scale transform
 
 Training: the rate uses the likelihood of y_i + U(-1/2, 1/2); the slice passed on is
 round(y_i − μ_i) + μ_i with a straight-through gradient (arXiv 2007.08739 sec. 3). Evaluation
-and coding use the rounded value; every parameter network runs on native kernels then
+and coding use the rounded value; every parameter network runs on native kernels and one thread then
 (``layers/native.py``), so the decoder reproduces μ and σ bit for bit.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from ..layers.lower_bound import lower_bound
-from ..layers.native import native_kernels
+from ..layers.native import exact_kernels
 from .conditional import GaussianConditional
 from .factorized import FactorizedEntropyModel
 from .quantization import quantize, straight_through_round
@@ -108,7 +108,7 @@ class ChannelContextEntropyModel(nn.Module):
         return index if self.max_support_slices < 0 else min(index, self.max_support_slices)
 
     def _kernels(self) -> contextlib.AbstractContextManager:
-        return contextlib.nullcontext() if self.training else native_kernels()
+        return contextlib.nullcontext() if self.training else exact_kernels()
 
     # ---- per-slice networks -----------------------------------------------------------------
     def slice_parameters(self, index: int, latent_means: torch.Tensor, latent_scales: torch.Tensor,
@@ -168,7 +168,7 @@ class ChannelContextEntropyModel(nn.Module):
         """One stream per slice, in order; returns (streams, ŷ after LRP, integer residuals)."""
         shape = tuple(y.shape[-2:])
         streams, decoded, residuals = [], [], []
-        with native_kernels():
+        with exact_kernels():
             for index, y_slice in enumerate(y.chunk(self.num_slices, dim=1)):
                 mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
                 data, y_hat_slice = self.gaussian_conditional.compress(y_slice.cpu(), scale.cpu(), mu.cpu())
@@ -185,7 +185,7 @@ class ChannelContextEntropyModel(nn.Module):
             raise ValueError(f"expected {self.num_slices} slice streams, got {len(streams)}")
         shape = tuple(latent_means.shape[-2:])
         decoded, residuals = [], []
-        with native_kernels():
+        with exact_kernels():
             for index, data in enumerate(streams):
                 mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
                 y_hat_slice = self.gaussian_conditional.decompress(data, scale.cpu(), mu.cpu())
