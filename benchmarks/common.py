@@ -31,3 +31,11 @@ def write_results(name: str, results: dict, table: list[str], command: str) -> N
     header = [f"# {name}", "", f"Measured with `{command}` on {m['platform']}, {m['cpu_count']} CPU cores, "
               f"torch {m['torch']} ({m['torch_threads']} threads).", ""]
     (DOCS / f"{name}.md").write_text("\n".join(header + table) + "\n")
+
+
+def mean_rd_objective(rates: list[float], psnrs: list[float], lmbda: float) -> float:
+    """Mean over items of the training objective J = R + λ·255²·MSE (Ballé et al., arXiv
+    1802.01436 eq. 2, with D = 255²·MSE on [0, 1] as in ``mmcodec.train.losses``), the MSE of each
+    item recovered from its PSNR (peak 1: 255 for images, 65535 for depth)."""
+    costs = [rate + lmbda * 255.0 ** 2 * 10 ** (-psnr / 10) for rate, psnr in zip(rates, psnrs, strict=True)]
+    return sum(costs) / len(costs)

@@ -21,9 +21,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import datasets_dir, write_results  # noqa: E402
+from common import datasets_dir, mean_rd_objective, write_results  # noqa: E402
 
-from mmcodec.depth_mode import DISTORTION_SCALE  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import HELD_OUT_SEQUENCES, TEST_FRACTION, evaluate_depth_model  # noqa: E402
 from mmcodec.modalities.rgbd_pairs import RgbdPair, find_rgbd_pairs, split_by_frames  # noqa: E402
 from mmcodec.zoo import read_entry  # noqa: E402
@@ -40,8 +39,7 @@ def training_frames(root: Path, per_sequence: int) -> list[RgbdPair]:
 
 def objective(frame_rows: list[dict], lmbda: float) -> float:
     """Mean over frames of J = bpp + λ·255²·MSE, the MSE on depth / 65535 recovered from the PSNR."""
-    costs = [r["depth_bpp"] + lmbda * DISTORTION_SCALE * 10 ** (-r["psnr"] / 10) for r in frame_rows]
-    return sum(costs) / len(costs)
+    return mean_rd_objective([r["depth_bpp"] for r in frame_rows], [r["psnr"] for r in frame_rows], lmbda)
 
 
 def main() -> None:

@@ -23,13 +23,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import datasets_dir, write_results  # noqa: E402
+from common import datasets_dir, mean_rd_objective, write_results  # noqa: E402
 
 from mmcodec.evaluate.evaluate import evaluate_image  # noqa: E402
 from mmcodec.modalities.image import IMAGE_SUFFIXES  # noqa: E402
 from mmcodec.zoo import read_entry  # noqa: E402
-
-DISTORTION_SCALE = 255.0 ** 2      # D = 255²·MSE on [0, 1] (mmcodec.train.losses)
 
 
 def training_images(root: Path, per_folder: int) -> list[Path]:
@@ -43,8 +41,7 @@ def training_images(root: Path, per_folder: int) -> list[Path]:
 
 def objective(image_rows: list[dict], lmbda: float) -> float:
     """Mean over images of J = bpp + λ·255²·MSE, the MSE on [0, 1] recovered from the PSNR."""
-    costs = [r["bpp"] + lmbda * DISTORTION_SCALE * 10 ** (-r["psnr-rgb"] / 10) for r in image_rows]
-    return sum(costs) / len(costs)
+    return mean_rd_objective([r["bpp"] for r in image_rows], [r["psnr-rgb"] for r in image_rows], lmbda)
 
 
 def main() -> None:
