@@ -6,6 +6,8 @@ import os
 import platform
 from pathlib import Path
 
+from mmcodec.train.losses import MSE_DISTORTION_SCALE
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks"
 
@@ -36,6 +38,6 @@ def write_results(name: str, results: dict, table: list[str], command: str) -> N
 def mean_rd_objective(rates: list[float], psnrs: list[float], lmbda: float) -> float:
     """Mean over items of the training objective J = R + λ·255²·MSE (Ballé et al., arXiv
     1802.01436 eq. 2, with D = 255²·MSE on [0, 1] as in ``mmcodec.train.losses``), the MSE of each
-    item recovered from its PSNR (peak 1: 255 for images, 65535 for depth)."""
-    costs = [rate + lmbda * 255.0 ** 2 * 10 ** (-psnr / 10) for rate, psnr in zip(rates, psnrs, strict=True)]
+    item recovered from its PSNR (its peak maps to 1: 255 for images, 65535 for depth)."""
+    costs = [rate + lmbda * MSE_DISTORTION_SCALE * 10 ** (-psnr / 10) for rate, psnr in zip(rates, psnrs, strict=True)]
     return sum(costs) / len(costs)

@@ -25,11 +25,11 @@ from __future__ import annotations
 import numpy as np
 
 from .modalities.depth import DepthMap, to_millimetres
+from .train.losses import MSE_DISTORTION_SCALE
 from .zoo import ZooEntry, list_models
 
 DEPTH_CODINGS = ("auto", "conditioned", "alone")   # auto: the cheaper of the other two, per file
 PEAK_MM = 65535.0
-DISTORTION_SCALE = 255.0 ** 2   # λ's scale in training (mmcodec.train.losses)
 _CONTEXT_KEYS = ("context_channels", "prior_residual")   # the config entries only the conditioned model has
 
 
@@ -42,7 +42,7 @@ def depth_rd_cost(depth_stream_bytes: int, decoded: np.ndarray, depth: DepthMap,
     rate = 8.0 * depth_stream_bytes / (depth.height * depth.width)
     error = (to_millimetres(decoded, depth.unit) - depth.millimetres())[depth.valid] / PEAK_MM
     mse = float(np.mean(np.square(error, dtype=np.float64))) if error.size else 0.0
-    return rate + lmbda * DISTORTION_SCALE * mse
+    return rate + lmbda * MSE_DISTORTION_SCALE * mse
 
 
 def _network(entry: ZooEntry) -> dict:

@@ -26,6 +26,7 @@ import torch
 MSE_LAMBDAS = (0.0025, 0.0035, 0.0067, 0.013, 0.025, 0.05)
 MS_SSIM_LAMBDAS = (3.0, 5.0, 8.0, 16.0, 36.0, 64.0)
 DEPTH_LAMBDAS = (0.0001, 0.001, 0.005)     # comprehensive similarity; RGB-D thesis, Table 3
+MSE_DISTORTION_SCALE = 255.0 ** 2          # D = 255² · MSE on [0, 1] (λ as in the literature)
 DEPTH_DISTORTION_SCALE = 255.0 ** 2        # D = 255² · comprehensive similarity (see above)
 
 
@@ -62,7 +63,7 @@ def rate_distortion_loss(out: dict, x: torch.Tensor, lmbda: float | torch.Tensor
     mse = torch.mean((out["x_hat"] - x) ** 2)
     result = {"bpp": bpp, "mse": mse}
     if metric == "mse":
-        distortion = 255.0 ** 2 * mse
+        distortion = MSE_DISTORTION_SCALE * mse
     elif metric == "ms-ssim":
         from pytorch_msssim import ms_ssim
         score = ms_ssim(out["x_hat"].clamp(0, 1), x, data_range=1.0)
@@ -88,7 +89,7 @@ def _per_image_loss(out: dict, x: torch.Tensor, lmbdas: torch.Tensor, metric: st
     mse = torch.mean((out["x_hat"] - x) ** 2, dim=(1, 2, 3))
     result = {"bpp": bpp.mean(), "mse": mse.mean()}
     if metric == "mse":
-        distortion = 255.0 ** 2 * mse
+        distortion = MSE_DISTORTION_SCALE * mse
     elif metric == "ms-ssim":
         from pytorch_msssim import ms_ssim
         score = ms_ssim(out["x_hat"].clamp(0, 1), x, data_range=1.0, size_average=False)
