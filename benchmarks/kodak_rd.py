@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir  # noqa: E402
 
-from mmcodec.codecs.refinement import refined_name  # noqa: E402
+from mmcodec.codecs.refinement import REFINEMENT_SCHEDULE, refined_name  # noqa: E402
 from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate  # noqa: E402
 from mmcodec.evaluate.evaluate import evaluate_folder  # noqa: E402
 from mmcodec.evaluate.plot import plot_curves  # noqa: E402
@@ -52,14 +52,17 @@ def earlier_result(path: Path) -> tuple[str, dict]:
     return words[1], result
 
 
-def reusable_result(path: Path, digest: str) -> dict | None:
-    """The result JSON at ``path`` if it was measured on the weights with ``digest``, else None
-    (missing, unreadable, from other weights, or from before results named their weights)."""
+def reusable_result(path: Path, digest: str, refined: bool = False) -> dict | None:
+    """The result JSON at ``path`` if it was measured on the weights with ``digest`` (and, if
+    ``refined``, with today's refinement schedule), else None (missing, unreadable, from other
+    weights or another schedule, or from before results named them)."""
     try:
         result = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return result if isinstance(result, dict) and result.get("digest") == digest else None
+    if not isinstance(result, dict) or result.get("digest") != digest:
+        return None
+    return result if not refined or result.get("refinement") == REFINEMENT_SCHEDULE else None
 
 
 def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_steps: int = 0,
@@ -77,7 +80,7 @@ def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_s
         runs += [(e, refine_steps) for e in entries if e.architecture in refine_architectures]
     for entry, steps in runs:
         path = out / f"{refined_name(entry.model_id, steps)}.json"
-        result = reusable_result(path, entry.digest) if reuse else None
+        result = reusable_result(path, entry.digest, steps > 0) if reuse else None
         if result is None:
             result = evaluate_folder(entry, folder, progress=True, refine_steps=steps)
             path.write_text(json.dumps(result, indent=2) + "\n")

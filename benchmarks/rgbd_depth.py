@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
 from mmcodec.atomic_files import atomic_write  # noqa: E402
+from mmcodec.codecs.refinement import REFINEMENT_SCHEDULE  # noqa: E402
 from mmcodec.depth_mode import depth_alone_twin  # noqa: E402
 from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate, quality_at_equal_rate, rate_at_equal_quality  # noqa: E402
 from mmcodec.evaluate.depth_anchors import DEPTH_ANCHORS, run_depth_anchor  # noqa: E402
@@ -315,7 +316,8 @@ def reusable_results(record: dict, entries: list, context_digests: dict[str, str
     encoder chose the depth's coding per frame, with its depth-only twin's current weights too
     (``alone_digests``: conditioned model id → twin's digest). Results without digests are not
     reused, nor a conditioned model's from before its files said how the depth was coded (no
-    ``depth_coding``: those files lack the header's ``depth_conditioned``, 12–14 bytes)."""
+    ``depth_coding``: those files lack the header's ``depth_conditioned``, 12–14 bytes), nor a
+    refined result from another refinement schedule (``refinement``)."""
     shipped = {(e.model_id, e.digest): context_digests.get(e.context_model) if e.context_model else None
                for e in entries}
     kept = {}
@@ -326,6 +328,8 @@ def reusable_results(record: dict, entries: list, context_digests: dict[str, str
         if how != "conditioned" and result.get("alone_digest") != alone_digests.get(base):
             continue
         if result.get("conditional") and result.get("depth_coding") is None:
+            continue
+        if steps and result.get("refinement") != REFINEMENT_SCHEDULE:
             continue
         key = (base, result.get("digest"))
         if key in shipped and result.get("context_digest") == shipped[key] and result.get("median_filter") is True:

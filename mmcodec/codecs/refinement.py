@@ -14,10 +14,11 @@ annealed towards 0 so that the relaxation ends close to true rounding. The decod
 the refined latents are coded exactly as :meth:`LearnedCodec.compress` codes its own, so any
 decoder reads the files.
 
-Here τ falls geometrically from 0.5 to 0.05 over the steps (the paper's schedule is exponential
-in the step as well), Adam moves the latents, and every ``check_every`` steps the *exact* loss
-(true rounding, the model's likelihoods) is evaluated: the latents returned are the best seen,
-the encoder's own among them, so refinement never returns a worse R + λ·D than no refinement.
+Here τ falls geometrically from 0.5 to 0.15 over the steps (the paper's schedule is exponential
+in the step as well) and Adam moves the latents with steps of 0.01: the schedule that lowered R + λ·D
+most on whole training images (``benchmarks/refinement_schedule.py``). Every ``check_every`` steps
+the *exact* loss (true rounding, the model's likelihoods) is evaluated: the latents returned are
+the best seen, the encoder's own among them, so refinement never returns a worse R + λ·D than no refinement.
 
 D is the model's training distortion (:func:`mmcodec.train.losses.rate_distortion_loss`) with one
 change for depth maps: hole pixels add no error (``valid``), since the holes travel exactly in their
@@ -41,7 +42,10 @@ from .base import CodedLatents, LearnedCodec, Rounding
 
 REFINABLE_METRICS = ("mse", "ms-ssim", "comprehensive-similarity")   # the training distortions
 MAX_REFINE_PIXELS = 1 << 22     # the optimisation keeps every activation for the backward pass
-TAU_START, TAU_END = 0.5, 0.05
+TAU_START, TAU_END = 0.5, 0.15
+LEARNING_RATE = 0.01
+REFINEMENT_SCHEDULE = f"SGA, Adam {LEARNING_RATE}, tau {TAU_START} to {TAU_END}"
+"""Names the schedule in results, so that results refined by another one are not reused."""
 _EPS = 1e-4
 
 
@@ -99,12 +103,14 @@ def rate_distortion(codec: LearnedCodec, latents: dict[str, torch.Tensor], round
 
 
 def refine_latents(codec: LearnedCodec, padded: torch.Tensor, height: int, width: int, lmbda: float,
-                   metric: str, steps: int, learning_rate: float = 0.01, check_every: int = 10,
-                   seed: int = 0, valid: torch.Tensor | None = None) -> RefinementResult:
+                   metric: str, steps: int, learning_rate: float = LEARNING_RATE, check_every: int = 10,
+                   seed: int = 0, valid: torch.Tensor | None = None, tau_end: float = TAU_END) -> RefinementResult:
     """Refine the latents of ``padded`` (the input padded for the codec, its own pixels in the
     top-left ``height`` × ``width``) by ``steps`` SGA steps; deterministic for a given ``seed``.
     ``valid`` (bool, 1 × 1 × ``height`` × ``width``) marks the pixels whose error counts (depth:
-    not a hole). Code the result with ``codec.compress_latents(result.latents, result.side)``."""
+    not a hole); ``learning_rate`` (Adam's) and ``tau_end`` (the last temperature) are the
+    schedule's knobs (``benchmarks/refinement_schedule.py``). Code the result with
+    ``codec.compress_latents(result.latents, result.side)``."""
     if not codec.refinable:
         raise ModelError(f"the '{codec.name}' architecture does not support latent refinement")
     if steps < 1:
@@ -133,7 +139,7 @@ def refine_latents(codec: LearnedCodec, padded: torch.Tensor, height: int, width
     latents = {k: v.clone().requires_grad_(True) for k, v in start.items()}
     optimizer = torch.optim.Adam(latents.values(), lr=learning_rate)
     for step in range(steps):
-        tau = TAU_START * (TAU_END / TAU_START) ** (step / max(1, steps - 1))
+        tau = TAU_START * (tau_end / TAU_START) ** (step / max(1, steps - 1))
         relaxed = loss(latents, annealed_rounding(tau, generator))
         grads = torch.autograd.grad(relaxed, list(latents.values()))    # no gradients into the weights
         for value, grad in zip(latents.values(), grads):

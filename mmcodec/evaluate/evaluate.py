@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .. import api
-from ..codecs.refinement import refined_name
+from ..codecs.refinement import REFINEMENT_SCHEDULE, refined_name
 from ..modalities.image import read_image
 from ..train.losses import bits_per_pixel
 from ..zoo import ZooEntry
@@ -54,8 +54,9 @@ def evaluate_image(entry: ZooEntry, path: Path, device: str = "cpu", refine_step
 
 def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress: bool = False,
                     refine_steps: int = 0) -> dict:
-    """Per-image results and their means, as ``{"name", "description", "digest", "results", "per_image"}``
-    (``digest``: the weights measured, :func:`mmcodec.zoo.file_digest`)."""
+    """Per-image results and their means, as ``{"name", "description", "digest", "refinement", "results",
+    "per_image"}`` (``digest``: the weights measured, :func:`mmcodec.zoo.file_digest`; ``refinement``:
+    the refinement schedule, :data:`mmcodec.codecs.refinement.REFINEMENT_SCHEDULE`, or None)."""
     from ..modalities.image import IMAGE_SUFFIXES
 
     paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -75,5 +76,6 @@ def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress
             "description": f"mmcodec {entry.architecture} {entry.config}, {entry.metric} λ={entry.lmbda}{refined}, "
                            f"real bitstreams, {device}; PSNR peak {'/'.join(map(str, peaks))}",
             "digest": entry.digest,
+            "refinement": REFINEMENT_SCHEDULE if refine_steps else None,
             "results": {k: [v] for k, v in means.items()},
             "per_image": per_image}

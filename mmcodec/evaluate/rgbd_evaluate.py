@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..codecs.refinement import refined_name
+from ..codecs.refinement import REFINEMENT_SCHEDULE, refined_name
 from ..container import read_mmc
 from ..depth_mode import depth_alone_twin
 from ..modalities.depth import read_depth, to_millimetres
@@ -140,6 +140,7 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
     return {"model": name, "digest": entry.digest, "context_digest": context_digest,
             "architecture": coded_name(entry.architecture, refine_steps, coding),
             "lambda": entry.lmbda, "refine_steps": refine_steps, "median_filter": median_filter,
+            "refinement": REFINEMENT_SCHEDULE if refine_steps else None,
             "conditional": conditional, "context_model": entry.context_model,
             "depth_coding": depth_coding if conditional else None, "alone_digest": twin.digest if twin else None,
             "mean": summary, "frames": rows}

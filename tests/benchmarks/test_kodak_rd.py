@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from mmcodec.codecs.refinement import REFINEMENT_SCHEDULE
+
 from .scripts import load_benchmark
 
 
@@ -37,3 +39,15 @@ def test_a_result_is_reused_only_for_the_weights_it_was_measured_on(tmp_path: Pa
     assert reusable_result(path, "fedcba9876543210") is None                     # other weights
     path.write_text("{truncated")
     assert reusable_result(path, "0123456789abcdef") is None
+
+
+def test_a_refined_result_is_reused_only_for_todays_refinement_schedule(tmp_path: Path) -> None:
+    reusable_result = load_benchmark("kodak_rd").reusable_result
+    path = tmp_path / "model+refine100.json"
+    result = {"name": "model+refine100", "digest": "0123456789abcdef", "results": {"bpp": [0.4]}}
+    path.write_text(json.dumps(result))
+    assert reusable_result(path, "0123456789abcdef", refined=True) is None       # schedule not named
+    path.write_text(json.dumps({**result, "refinement": "SGA, Adam 0.01, tau 0.5 to 0.05"}))
+    assert reusable_result(path, "0123456789abcdef", refined=True) is None       # another schedule
+    path.write_text(json.dumps({**result, "refinement": REFINEMENT_SCHEDULE}))
+    assert reusable_result(path, "0123456789abcdef", refined=True)["results"]["bpp"] == [0.4]

@@ -4,11 +4,14 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+from mmcodec.codecs.refinement import REFINEMENT_SCHEDULE
+
 from .scripts import load_benchmark
 
 
 def test_results_are_reused_only_for_the_same_weights_refinement_and_post_filter() -> None:
     entries = [SimpleNamespace(model_id="depth-a", digest="aaaa", context_model=None),
+               SimpleNamespace(model_id="depth-f", digest="ffff", context_model=None),
                SimpleNamespace(model_id="depth-b", digest="bbbb", context_model=None),
                SimpleNamespace(model_id="joint-c", digest="cccc", context_model="rgb"),
                SimpleNamespace(model_id="joint-d", digest="dddd", context_model="rgb")]
@@ -16,7 +19,10 @@ def test_results_are_reused_only_for_the_same_weights_refinement_and_post_filter
     joint = {"conditional": True, "depth_coding": "conditioned", **filtered}
     record = {"models": [
         {"model": "depth-a", "digest": "aaaa", "refine_steps": 0, **filtered},
-        {"model": "depth-a+refine50", "digest": "aaaa", "refine_steps": 50, **filtered},
+        {"model": "depth-a+refine50", "digest": "aaaa", "refine_steps": 50, "refinement": REFINEMENT_SCHEDULE,
+         **filtered},
+        {"model": "depth-f+refine50", "digest": "ffff", "refine_steps": 50,
+         "refinement": "SGA, Adam 0.01, tau 0.5 to 0.05", **filtered},   # another refinement schedule: again
         {"model": "depth-b", "digest": "old0", "refine_steps": 0, **filtered},   # retrained since: measure again
         {"model": "depth-b", "digest": "bbbb", "refine_steps": 50},   # before the median post-filter: again
         {"model": "depth-e", "refine_steps": 0, **filtered},           # no digest recorded: not reused

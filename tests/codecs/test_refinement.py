@@ -109,6 +109,19 @@ def test_refinement_lowers_the_loss_of_a_trained_model(default_codec_and_crop) -
     assert float(again) == pytest.approx(result.final_loss, rel=1e-5)
 
 
+def test_the_last_temperature_is_a_knob_of_the_schedule(default_codec_and_crop) -> None:
+    entry, codec, _, x = default_codec_and_crop
+    padded = codec.pad(x)
+
+    def refined(tau_end: float) -> dict[str, torch.Tensor]:
+        return refine_latents(codec, padded, 128, 192, entry.lmbda, entry.metric, steps=10, tau_end=tau_end).latents
+
+    default, again, warm = refined(refinement.TAU_END), refined(refinement.TAU_END), refined(refinement.TAU_START)
+    assert all(torch.equal(default[k], again[k]) for k in default)          # deterministic for one schedule
+    assert any(not torch.equal(default[k], warm[k]) for k in default)       # another schedule, other latents
+    assert refinement.TAU_END < refinement.TAU_START
+
+
 def test_without_a_better_point_the_encoders_latents_are_kept(default_codec_and_crop) -> None:
     entry, codec, _, x = default_codec_and_crop
     padded = codec.pad(x)
