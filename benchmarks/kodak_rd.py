@@ -65,19 +65,19 @@ def reusable_result(path: Path, digest: str, refined: bool = False) -> dict | No
     return result if not refined or result.get("refinement") == REFINEMENT_SCHEDULE else None
 
 
-def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_steps: int = 0,
+def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_steps: tuple[int, ...] = (),
                refine_architectures: tuple[str, ...] = (), earlier: tuple[Path, ...] = ()) -> list[Path]:
     """One result JSON per model (shipped image models + ``extra`` weights files), merged into one
     curve per architecture, with the ``earlier`` results (JSONs of models measured before whose
     weights are not kept); ``reuse`` keeps a model's JSON already in ``out`` when it names the
     weights now installed (its ``digest``; a JSON without one is measured again). With
-    ``refine_steps``, the models of ``refine_architectures`` are measured once more with the
-    encoder refining the latents (a curve "<architecture> + refine<steps>")."""
+    ``refine_steps``, the models of ``refine_architectures`` are measured once more per step count
+    with the encoder refining the latents (a curve "<architecture> + refine<steps>" each)."""
     by_curve: dict[str, list[dict]] = {}
     entries = [e for e in list_models() if e.modality == "image"] + [read_entry(p) for p in extra]
     runs = [(e, 0) for e in entries]
-    if refine_steps:
-        runs += [(e, refine_steps) for e in entries if e.architecture in refine_architectures]
+    runs += [(e, steps) for steps in refine_steps if steps > 0 for e in entries
+             if e.architecture in refine_architectures]
     for entry, steps in runs:
         path = out / f"{refined_name(entry.model_id, steps)}.json"
         result = reusable_result(path, entry.digest, steps > 0) if reuse else None
@@ -144,14 +144,15 @@ def main() -> None:
                         help="weights files that are not shipped (e.g. other λ of a trained architecture)")
     parser.add_argument("--extra-results", nargs="*", type=Path, default=[],
                         help="result JSONs measured before of models whose weights are not kept")
-    parser.add_argument("--refine", type=int, default=0, metavar="STEPS",
-                        help="also measure the models of --refine-architectures with latent refinement")
+    parser.add_argument("--refine", type=int, nargs="*", default=[], metavar="STEPS",
+                        help="also measure the models of --refine-architectures with latent refinement "
+                             "(one curve per number of steps)")
     parser.add_argument("--refine-architectures", nargs="*", default=["mean-scale"])
     args = parser.parse_args()
     out = ROOT / "docs" / "results" / args.name
     out.mkdir(parents=True, exist_ok=True)
     paths = [] if args.skip_models else run_models(args.data, out, args.extra_models, args.reuse_models,
-                                                  args.refine, tuple(args.refine_architectures),
+                                                  tuple(args.refine), tuple(args.refine_architectures),
                                                   tuple(args.extra_results))
     paths += run_anchors(args.data, out, args.anchors, args.reuse_anchors)
     by_stem = {p.stem: load_curve(p) for p in paths}

@@ -6,7 +6,8 @@ PSNR of each model on whole frames against the same frames cut into 128² tiles.
     python benchmarks/tile_vs_frame.py --models models/thesis-small/weights/*.safetensors --name tile_vs_frame_thesis
 
 Models trained on 128² crops meet frames 10–50× larger at test time. For the mean-scale colour
-models that changes little (3% more bits on whole Kodak images than on their tiles), but the first
+models that changes little (1–3% more bits on whole Kodak images than on their tiles after training
+on 128² crops, 0–2% fewer after the later stages on 256² crops), but the first
 depth models (trained on 128² crops) estimated 3.3–4.4× more bits per pixel on whole held-out
 RGB-D frames than on the 128² tiles of the same frames: what they learned did not carry over to
 frames (the depth configs now train on 256² crops). Rates here are the models'

@@ -1,10 +1,13 @@
-"""benchmarks/kodak_rd.py: results measured before join the curve of their architecture."""
+"""benchmarks/kodak_rd.py: results measured before join the curve of their architecture; reuse and
+refined curves."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image as PILImage
 
 from mmcodec.codecs.refinement import REFINEMENT_SCHEDULE
 
@@ -51,3 +54,19 @@ def test_a_refined_result_is_reused_only_for_todays_refinement_schedule(tmp_path
     assert reusable_result(path, "0123456789abcdef", refined=True) is None       # another schedule
     path.write_text(json.dumps({**result, "refinement": REFINEMENT_SCHEDULE}))
     assert reusable_result(path, "0123456789abcdef", refined=True)["results"]["bpp"] == [0.4]
+
+
+def test_each_refinement_step_count_gets_its_own_curve(tmp_path: Path) -> None:
+    folder, out = tmp_path / "images", tmp_path / "results"
+    folder.mkdir()
+    out.mkdir()
+    pixels = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    PILImage.fromarray(pixels).save(folder / "noise.png")
+    paths = load_benchmark("kodak_rd").run_models(folder, out, [], reuse=False, refine_steps=(1, 2),
+                                                  refine_architectures=("mean-scale",))
+    curves = {p.stem: json.loads(p.read_text()) for p in paths}
+    plain, one, two = (curves[f"mmcodec-mean-scale{tag}"] for tag in ("", "+refine1", "+refine2"))
+    assert len(plain["results"]["bpp"]) == len(one["results"]["bpp"]) == len(two["results"]["bpp"]) >= 4
+    assert "mmcodec-factorized+refine1" not in curves                  # only the architectures asked for
+    model = json.loads(next(out.glob("mbt2018-mean-*+refine2.json")).read_text())
+    assert model["refinement"] == REFINEMENT_SCHEDULE and model["name"].endswith("+refine2")
