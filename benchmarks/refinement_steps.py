@@ -1,7 +1,8 @@
 """What encoder-side latent refinement buys per step: real files of the default model on a few
-Kodak images, coded after 0, 25, 50, 100 and 200 refinement steps.
+Kodak images, coded after 0, 25, 50, 100 and 200 refinement steps (or ``--steps``).
 
     python benchmarks/refinement_steps.py            # → docs/benchmarks/refinement_steps.md (+ .json)
+    python benchmarks/refinement_steps.py --steps 0 25 50 100 200 400
 
 For each step count: bpp of the file, PSNR of the decoded image, the model's objective
 R + λ·255²·MSE measured on the real file (bits from its size), its change against no refinement,
@@ -44,12 +45,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=datasets_dir() / "kodak")
     parser.add_argument("--model", default=None, help="model id (default: the default model)")
     parser.add_argument("--images", nargs="*", default=list(IMAGES))
+    parser.add_argument("--steps", nargs="*", type=int, default=list(STEPS),
+                        help="step counts to measure (0, the plain encoder, is the reference and always measured)")
     args = parser.parse_args()
+    step_counts = sorted({0, *args.steps})
     entry = find_entry(args.model)
     rows = []
     for name in args.images:
         pixels = read_image(args.data / name).pixels
-        for steps in STEPS:
+        for steps in step_counts:
             row = {"image": name, **measure(pixels, entry.model_id, steps, entry.lmbda)}
             rows.append(row)
             print(row, flush=True)
@@ -58,7 +62,7 @@ def main() -> None:
              "| steps | bpp | PSNR-RGB dB | loss | Δ loss | Δ bpp | Δ PSNR dB | encode s |",
              "|---|---|---|---|---|---|---|---|"]
     base = {r["image"]: r for r in rows if r["steps"] == 0}
-    for steps in STEPS:
+    for steps in step_counts:
         chosen = [r for r in rows if r["steps"] == steps]
         mean = {k: float(np.mean([r[k] for r in chosen])) for k in ("bpp", "psnr", "loss", "encode_s")}
         d_loss = np.mean([r["loss"] / base[r["image"]]["loss"] - 1 for r in chosen]) * 100

@@ -319,7 +319,8 @@ def test_compress_bad_input(tmp_path, capsys, make):
     assert list(out_dir.iterdir()) == []
 
 
-@pytest.mark.parametrize("extra", [["--refine", "-1"]], ids=["negative-steps"])
+@pytest.mark.parametrize("extra", [["--refine", "-1"], ["--refine", "1000000000"]],
+                         ids=["negative-steps", "absurd-steps"])
 def test_compress_bad_refine_option(tmp_path, capsys, astronaut, extra):
     src = tmp_path / "a.png"
     PILImage.fromarray(np.ascontiguousarray(astronaut[:64, :64])).save(src)

@@ -27,13 +27,23 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def steps(text: str) -> int:
-    """A number of steps: an integer ≥ 0."""
+    """A count (steps, crops): an integer ≥ 0."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of steps") from None
     if value < 0:
         raise argparse.ArgumentTypeError("takes a number of steps ≥ 0")
+    return value
+
+
+def refinement_steps(text: str) -> int:
+    """A number of latent-refinement steps: 0 (none) to MAX_REFINE_STEPS."""
+    from ..codecs.refinement import MAX_REFINE_STEPS
+
+    value = steps(text)
+    if value > MAX_REFINE_STEPS:
+        raise argparse.ArgumentTypeError(f"takes at most {MAX_REFINE_STEPS} steps")
     return value
 
 
@@ -47,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
 
     def refine_option(p: argparse.ArgumentParser, what: str) -> None:
-        p.add_argument("--refine", type=steps, default=0, metavar="STEPS",
+        p.add_argument("--refine", type=refinement_steps, default=0, metavar="STEPS",
                        help=f"optimise the latents of {what} for this many steps before coding "
                             "(slower encoding, fewer bits at the same quality, e.g. 100)")
 

@@ -150,6 +150,8 @@ def test_refusals(default_codec_and_crop, monkeypatch) -> None:
     padded = codec.pad(x)
     with pytest.raises(InputError, match="at least one step"):
         refine_latents(codec, padded, 128, 192, entry.lmbda, entry.metric, steps=0)
+    with pytest.raises(InputError, match="limited to 10000 steps"):
+        refine_latents(codec, padded, 128, 192, entry.lmbda, entry.metric, steps=10_001)
     with pytest.raises(ModelError, match="λ"):
         refine_latents(codec, padded, 128, 192, 0.0, entry.metric, steps=5)
     monkeypatch.setattr(refinement, "MAX_REFINE_PIXELS", 64 * 64)
