@@ -10,7 +10,7 @@ rounding relaxed by stochastic Gumbel annealing at a temperature τ that falls g
 ``--qualities``) this reports the mean over ``--per-folder`` images of each training folder of
 J after ``--steps`` steps relative to J of the encoder's own latents; both are the refinement's
 exact objective (true rounding, the model's likelihoods), which the coded files follow to
-0.02% (``docs/benchmarks/coder_overhead.md``). More negative is better.
+0.01% (``docs/benchmarks/coder_overhead.md``). More negative is better.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import datasets_dir, write_results  # noqa: E402
 from image_training_images import training_images  # noqa: E402
 
-from mmcodec.api import get_codec  # noqa: E402
+from mmcodec.api import get_codec, to_tensor  # noqa: E402
 from mmcodec.codecs.refinement import LEARNING_RATE, TAU_END, refine_latents  # noqa: E402
 from mmcodec.modalities.image import read_image  # noqa: E402
 from mmcodec.zoo import find_entry  # noqa: E402
@@ -37,12 +37,6 @@ def parse_schedule(text: str) -> tuple[float, float]:
     """``"LR:TAU_END"`` → (learning rate, last temperature)."""
     learning_rate, tau_end = text.split(":")
     return float(learning_rate), float(tau_end)
-
-
-def image_tensor(path: Path) -> torch.Tensor:
-    """An image file → 1 × C × H × W on [0, 1] (its peak maps to 1)."""
-    image = read_image(path)
-    return torch.from_numpy(image.pixels.astype("float32") / image.peak).permute(2, 0, 1).unsqueeze(0)
 
 
 def relative_gain(quality: int, learning_rate: float, tau_end: float, images: list[torch.Tensor],
@@ -67,7 +61,7 @@ def main() -> None:
     parser.add_argument("--schedules", nargs="+", default=list(SCHEDULES), help="LR:TAU_END pairs")
     args = parser.parse_args()
     images = training_images(args.data, args.per_folder)
-    tensors = [image_tensor(path) for path in images]     # read once, refined under every schedule
+    tensors = [to_tensor(read_image(path), 3) for path in images]     # read once, refined under every schedule
     rows = []
     for quality in args.qualities:
         for text in args.schedules:

@@ -41,7 +41,9 @@ def _as_image(source: str | Path | np.ndarray | Image, bit_depth: int | None) ->
     return validate_pixels(np.asarray(source), bit_depth)
 
 
-def _to_tensor(image: Image, channels: int, device: str) -> torch.Tensor:
+def to_tensor(image: Image, channels: int, device: str = "cpu") -> torch.Tensor:
+    """An image → the 1 × ``channels`` × H × W input of a codec on [0, 1] (its peak maps to 1; grey
+    is repeated to fill colour channels); the inverse of :func:`to_pixels`."""
     pixels = image.pixels
     if pixels.shape[2] != channels:
         pixels = np.repeat(pixels, channels, axis=2) if pixels.shape[2] == 1 else pixels
@@ -84,7 +86,7 @@ def compress(source: str | Path | np.ndarray | Image, model: str | None = None, 
         raise ModelError(f"'{entry.model_id}' codes {entry.modality} maps, not images "
                          "(compress depth with --modality depth, or an RGB-D pair with --depth)")
     codec = get_codec(entry, device)
-    x = _to_tensor(image, codec.in_channels, device)
+    x = to_tensor(image, codec.in_channels, device)
     padded = codec.pad(x)
     coded = compress_refined(codec, padded, image.height, image.width, entry.lmbda, entry.metric, refine_steps)
     info = ModalityInfo(IMAGE_MODALITY, "image", image.height, image.width, image.channels,

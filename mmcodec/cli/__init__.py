@@ -12,6 +12,7 @@ import shlex
 import sys
 from typing import NoReturn, Sequence
 
+from ..codecs.refinement import MAX_REFINE_STEPS
 from ..errors import MmcodecError
 from .coding import cmd_compress, cmd_decompress, cmd_demo, cmd_info, cmd_models
 from .files import default_kodak
@@ -39,8 +40,6 @@ def steps(text: str) -> int:
 
 def refinement_steps(text: str) -> int:
     """A number of latent-refinement steps: 0 (none) to MAX_REFINE_STEPS."""
-    from ..codecs.refinement import MAX_REFINE_STEPS
-
     value = steps(text)
     if value > MAX_REFINE_STEPS:
         raise argparse.ArgumentTypeError(f"takes at most {MAX_REFINE_STEPS} steps")
