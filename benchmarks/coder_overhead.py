@@ -29,7 +29,7 @@ def measure(model: str | None, folder: Path) -> dict:
     rows = []
     for path in sorted(folder.glob("*.png")):
         image = read_image(path)
-        x = codec.pad(torch.from_numpy(image.pixels.astype(np.float32) / image.peak).permute(2, 0, 1)[None])
+        x = codec.pad(api.to_tensor(image, codec.in_channels))
         with torch.no_grad():
             likelihoods = codec(x)["likelihoods"]
         estimate = {k: float(-torch.log2(v).sum()) for k, v in likelihoods.items()}

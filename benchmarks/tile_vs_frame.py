@@ -31,6 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import datasets_dir, write_results  # noqa: E402
 
+from mmcodec.api import to_tensor  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import rgbd_test_frames  # noqa: E402
 from mmcodec.modalities.depth import coding_plane, read_depth  # noqa: E402
 from mmcodec.modalities.image import IMAGE_SUFFIXES, read_image  # noqa: E402
@@ -73,8 +74,7 @@ def image_frames(folder: Path, count: int) -> list[tuple[torch.Tensor, torch.Ten
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:count]
     frames = []
     for path in paths:
-        pixels = read_image(path, channels=3).pixels
-        x = torch.from_numpy(pixels.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+        x = to_tensor(read_image(path, channels=3), 3)
         frames.append((x, torch.ones(1, 1, *x.shape[-2:], dtype=torch.bool)))
     return frames
 

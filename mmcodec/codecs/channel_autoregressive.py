@@ -34,12 +34,11 @@ from torch import nn
 
 from ..entropy.channel_context import ChannelContextEntropyModel, ScaleFromIndex, hyperlatent
 from ..entropy.factorized import FactorizedEntropyModel
-from ..errors import ModelError
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
 from ..layers.native import exact_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
-from .warm_start import grown_state
+from .warm_start import state_with_transforms
 
 
 class ChannelConditionalCodec(LearnedCodec):
@@ -179,17 +178,7 @@ class ChannelAutoregressiveCodec(ChannelConditionalCodec):
         as this model does). Then h_a, the hyper-syntheses, the slice transforms and the prior of z
         keep their initialisation, and a run with ``frozen: [g_a., g_s.]`` learns the channel-wise
         entropy model alone for transforms that are already trained."""
-        own = self.state_dict()
-        if set(state) == set(own):
-            self.load_state_dict(state)
-            return
-        transforms = ("g_a.", "g_s.")
-        shared = {key: value for key, value in state.items() if key.startswith(transforms)}
-        if not shared:
-            raise ModelError("initial weights must be this model's, or a codec's with the same g_a and g_s "
-                             "(mbt2018-mean, bmshj2018-hyperprior)")
-        self.load_state_dict(grown_state(own, shared, is_new=lambda key: not key.startswith(transforms),
-                                         may_grow=lambda key: False))
+        self.load_state_dict(state_with_transforms(self.state_dict(), state, "mbt2018-mean, bmshj2018-hyperprior"))
 
     def config(self) -> dict:
         return {"n": self.n, "m": self.m, "in_channels": self.in_channels, "num_slices": self.num_slices,

@@ -9,6 +9,7 @@ from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import gdn_analysis, gdn_synthesis
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
+from .warm_start import state_with_transforms
 
 
 @register("factorized", "bmshj2018-factorized", "bls2017")
@@ -25,6 +26,16 @@ class FactorizedCodec(LearnedCodec):
 
     def config(self) -> dict:
         return {"n": self.n, "m": self.m, "in_channels": self.in_channels}
+
+    def load_initial_weights(self, state: dict[str, torch.Tensor]) -> None:
+        """Start training from ``state``: this model's own weights, or the g_a and g_s of a trained
+        codec that builds them as this one does (``mbt2018-mean``, ``bmshj2018-hyperprior`` or
+        ``mean-scale-channel`` of the same N and M, arXiv 1802.01436 fig. 4). The prior of y keeps
+        its initialisation; fit it to the transforms' latents before training
+        (``fit_prior_crops``, :mod:`mmcodec.train.prior_fit`), or the first steps' rate gradients,
+        measured by a prior that knows nothing of y, reshape the trained transforms."""
+        self.load_state_dict(state_with_transforms(self.state_dict(), state,
+                                                   "mbt2018-mean, bmshj2018-hyperprior, mean-scale-channel"))
 
     def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
         return {"y": [1, self.m, height // 16, width // 16]}

@@ -55,3 +55,29 @@ def grown_state(own: Mapping[str, torch.Tensor], source: Mapping[str, torch.Tens
         extended.narrow(grown[0], 0, weights.shape[grown[0]]).copy_(weights)
         state[key] = extended
     return state
+
+
+ANALYSIS_AND_SYNTHESIS = ("g_a.", "g_s.")
+
+
+def state_with_transforms(own: Mapping[str, torch.Tensor], source: Mapping[str, torch.Tensor],
+                          sources_named: str) -> dict[str, torch.Tensor]:
+    """The state to start a codec from: ``source`` itself when it holds exactly ``own``'s entries
+    (the codec's own weights), else ``own`` with the analysis and synthesis transforms (g_a, g_s)
+    of ``source``, a trained codec that builds them as this one does (arXiv 1802.01436 fig. 4:
+    the factorized, hyperprior, mean-scale and channel-wise codecs of the same N and M). The
+    entropy model keeps its initialisation: training it for the trained transforms (frozen, or
+    fitted first, ``train/prior_fit.py``) is the next step. ``sources_named`` lists, for the error
+    message, the codecs whose weights fit."""
+    if set(source) == set(own):
+        return dict(source)
+    shared = {key: value for key, value in source.items() if key.startswith(ANALYSIS_AND_SYNTHESIS)}
+    if not shared:
+        raise ModelError(f"initial weights must be this model's, or a codec's with the same g_a and g_s "
+                         f"({sources_named})")
+    try:
+        return grown_state(own, shared, is_new=lambda key: not key.startswith(ANALYSIS_AND_SYNTHESIS),
+                           may_grow=lambda key: False)
+    except ModelError as exc:
+        raise ModelError(f"initial weights must be this model's, or a codec's with the same g_a and g_s "
+                         f"({sources_named}): {exc}") from None

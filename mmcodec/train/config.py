@@ -38,6 +38,9 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True
     init_from: str | None = None         # start from these model weights (a checkpoint or zoo file)
+    fit_prior_crops: int = 0             # a new run started from init_from first fits its factorized priors to
+                                         # this many training crops (train/prior_fit.py), e.g. a factorized
+                                         # codec given a mean-scale codec's transforms
     frozen: list[str] = field(default_factory=list)  # parameter-name prefixes held fixed, e.g. [g_a., g_s.]
                                          # (train an entropy model for trained transforms: train/frozen.py)
     context_lr_factor: float = 1.0       # a conditioned model's colour-reading weights learn this many times
@@ -134,4 +137,6 @@ def load_config(path: str | Path, settings: list[str] | None = None, **overrides
         bounds = config.variable_rate
         if len(bounds) != 2 or not 0 < bounds[0] < bounds[1]:
             raise InputError(f"{path}: variable_rate is [low, high] with 0 < low < high, not {bounds}")
+    if config.fit_prior_crops and (config.fit_prior_crops < 0 or not config.init_from):
+        raise InputError(f"{path}: fit_prior_crops is a number of crops (≥ 0) for a run started from init_from")
     return config

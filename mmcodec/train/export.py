@@ -127,8 +127,7 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         f"aux Adam lr {config['aux_learning_rate']}, gradient clip {config['clip_norm']}"
         + (f"; held fixed: {', '.join(f'`{p}`' for p in config['frozen'])} (frozen)" if config.get("frozen") else ""),
         f"- steps: {meta['step']}; wall time {meta['extra'].get('wall_seconds', 0) / 60:.0f} min on {hardware}"
-        + (f"; fine-tuned from {described_start(run_dir, 'init_from', config['init_from'])} (init_from)"
-           if config.get("init_from") else ""),
+        + (f"; {_start_clause(run_dir, config)}" if config.get("init_from") else ""),
         *prior_fit_lines(entry),
         f"- weights: fp16 storage, restored to fp32; digest `{entry.digest}`",
         "",
@@ -141,6 +140,17 @@ def write_card(entry: ZooEntry, run_dir: Path, results: dict, hardware: str, car
         "",
     ]
     return _save_card(entry, lines + training_trace(run_dir / "log.csv"), cards_dir)
+
+
+def _start_clause(run_dir: Path, config: dict) -> str:
+    """How a card says where a run started (``init_from``): fine-tuned from weights of its own
+    architecture, or given another codec's transforms, its priors fitted first if so."""
+    source = described_start(run_dir, "init_from", config["init_from"])
+    if not config.get("fit_prior_crops"):
+        return f"fine-tuned from {source} (init_from)"
+    return (f"started from {source} (init_from: the weights its architecture shares, e.g. g_a and g_s), its "
+            f"factorized priors fitted to {config['fit_prior_crops']} training crops before the first step "
+            f"(fit_prior_crops)")
 
 
 def _data_folders(config: dict) -> str:

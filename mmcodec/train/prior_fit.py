@@ -18,6 +18,7 @@ The symbols come from random training crops of the run (``fit_crops``), never fr
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 
 import torch
@@ -134,3 +135,19 @@ def fit_priors(codec: LearnedCodec, crops: Iterable[torch.Tensor], steps: int = 
     symbols = collect_symbols(codec, crops)
     return {name: fit_prior(prior, symbols[name], steps, learning_rate)
             for name, prior in factorized_priors(codec).items()}
+
+
+def fit_priors_at_start(codec: LearnedCodec, config, report: bool = True) -> dict[str, tuple[float, float]]:
+    """Before a new run's first step: fit the factorized priors of ``codec`` (just started from
+    ``config.init_from``) to ``config.fit_prior_crops`` random training crops of the run (``config``:
+    its TrainConfig; seed ``config.seed``), so that training starts from a prior that knows the
+    latents of the transforms it was given. Then the first rate gradients into those transforms
+    are the ones of the trained model, not of an untrained density (e.g. a factorized codec started
+    from a mean-scale codec's g_a and g_s: its prior of y starts knowing nothing of y)."""
+    fits = fit_priors(codec, training_crops(config, config.fit_prior_crops, seed=config.seed))
+    codec.train()
+    if report:
+        for name, (before, after) in fits.items():
+            print(f"prior of {name} fitted on {config.fit_prior_crops} training crops: "
+                  f"{before:.4f} → {after:.4f} bits per element", file=sys.stderr, flush=True)
+    return fits

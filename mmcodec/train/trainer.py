@@ -24,6 +24,7 @@ from .context_lr import ContextStepBoost
 from .data import RandomCropImages, list_images
 from .frozen import freeze_parameters
 from .losses import rate_distortion_loss, sample_lambdas
+from .prior_fit import fit_priors_at_start
 from .rgbd_data import rgbd_training_data
 from .starts import START_KEYS, check_context_unchanged, record_starts
 from .validation import centre_crops, split_paths, validate
@@ -112,6 +113,8 @@ def train_process(config: TrainConfig, context: distributed.Distributed,
         raise ValueError(f"variable_rate needs a model with a λ input (mm-tcm-attention), not {model.name}")
     if new_run and config.init_from:
         model.load_initial_weights(read_model_weights(Path(config.init_from)))
+        if config.fit_prior_crops > 0:
+            fit_priors_at_start(model, config, context.is_main)
     if config.depth_baseline:   # after init_from: a run started from another λ's weights keeps its own baseline
         if not hasattr(model, "load_depth_baseline"):
             raise ValueError(f"depth_baseline is for models with a depth path (mm-tcm-conv), not {model.name}")

@@ -49,7 +49,8 @@ def test_settings_reach_any_key_and_the_model_config(tmp_path) -> None:
                                               ("steps=1.5", "steps must be an integer, not 1.5"),
                                               ("learning_rate=fast", "learning_rate must be a number, not 'fast'"),
                                               ("lmbda=.inf", "lmbda must be a number"),
-                                              ("crop=true", "crop must be an integer, not True")])
+                                              ("crop=true", "crop must be an integer, not True"),
+                                              ("fit_prior_crops=8", "for a run started from init_from")])
 def test_bad_settings_are_refused(setting: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         load_config(CONFIGS / "thesis" / "depth-baseline.yaml", [setting])
@@ -67,3 +68,10 @@ def test_the_cli_refuses_a_bad_setting_in_one_line(capsys) -> None:
 
     assert main(["train", "--config", str(CONFIGS / "thesis" / "depth-baseline.yaml"), "--set", "steps"]) == 2
     assert capsys.readouterr().err.strip() == "mmcodec: error: --set takes KEY=VALUE, not 'steps'"
+
+
+def test_a_prior_fit_at_start_takes_a_number_of_crops() -> None:
+    path = CONFIGS / "cpu-factorized-from-mean-scale.yaml"
+    assert load_config(path).fit_prior_crops == 64
+    with pytest.raises(InputError, match="fit_prior_crops is a number of crops"):
+        load_config(path, ["fit_prior_crops=-1"])

@@ -1,5 +1,5 @@
 """Export of a run: weights with settled quantiles, and an image model card that records the
-training (steps, hardware, the run it was fine-tuned from) and the measured results, or the
+training (steps, hardware, the run it was fine-tuned or started from) and the measured results, or the
 training record alone for a model measured elsewhere (``--measured-in``)."""
 from mmcodec.cli import main
 from mmcodec.evaluate.evaluate import evaluate_folder
@@ -36,6 +36,22 @@ def test_card_of_a_fine_tuned_run(tmp_path) -> None:
     card = write_card(export_run(tmp_path / "first", "tiny", 3, tmp_path / "weights"), tmp_path / "first",
                       results, "a test machine", tmp_path / "cards")
     assert "fine-tuned" not in card.read_text() and "held fixed" not in card.read_text()
+
+
+def test_card_of_a_factorized_run_given_a_mean_scale_codecs_transforms(tmp_path) -> None:
+    make_data(tmp_path / "data")
+    first = train(config(tmp_path, "mean-scale"))
+    run = tmp_path / "factorized"
+    train(TrainConfig(architecture="bmshj2018-factorized", model_config={"n": 8, "m": 12}, data=str(tmp_path / "data"),
+                      run_dir=str(run), crop=64, batch_size=2, steps=2, validation_fraction=0.0, progress=False,
+                      init_from=str(first), fit_prior_crops=4))
+    entry = export_run(run, "tiny-factorized", 3, tmp_path / "weights")
+    text = write_card(entry, run, evaluate_folder(entry, tmp_path / "data"), "a test machine",
+                      tmp_path / "cards").read_text()
+    assert (f"; started from `{first}` (digest `{file_digest(first)}`) (init_from: the weights its architecture "
+            "shares, e.g. g_a and g_s), its factorized priors fitted to 4 training crops before the first step "
+            "(fit_prior_crops)\n") in text
+    assert "fine-tuned" not in text
 
 
 def test_training_card_from_the_command_line(tmp_path, capsys) -> None:

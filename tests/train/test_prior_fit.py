@@ -1,9 +1,12 @@
 """Fitting the factorized priors to the symbols they code (transforms frozen): fewer bits for
 the same latents, the same decoded images, and the fit recorded in the weights."""
+import dataclasses
 import math
 
 import numpy as np
+import pytest
 import torch
+from safetensors.torch import save_file
 
 from mmcodec.api import compress, decompress
 from mmcodec.codecs import create
@@ -12,7 +15,14 @@ from mmcodec.entropy.factorized import FactorizedEntropyModel
 from mmcodec.modalities.image import read_image
 from mmcodec.train.config import TrainConfig
 from mmcodec.train.export import export_run, prior_fit_lines
-from mmcodec.train.prior_fit import bits_per_symbol, collect_symbols, factorized_priors, fit_prior, training_crops
+from mmcodec.train.prior_fit import (
+    bits_per_symbol,
+    collect_symbols,
+    factorized_priors,
+    fit_prior,
+    fit_priors_at_start,
+    training_crops,
+)
 from mmcodec.train.trainer import train
 from mmcodec.zoo import load_model
 
@@ -80,3 +90,33 @@ def test_training_crops_are_reproducible_and_leave_the_rng_alone(tmp_path) -> No
     assert torch.equal(torch.rand(3), expected)
     assert all(torch.equal(a, b) for a, b in zip(first, training_crops(config, 4)))
     assert all(c.shape == (1, 3, 64, 64) for c in first) and not torch.equal(first[0], first[1])
+
+
+def test_a_run_started_from_a_mean_scale_codec_fits_its_prior_of_y_first(tmp_path, capsys) -> None:
+    """fit_prior_crops: the factorized codec given a mean-scale codec's transforms codes their
+    latents in far fewer bits once its prior is fitted, before the run's first step."""
+    make_data(tmp_path / "data")
+    torch.manual_seed(6)
+    source = create("mbt2018-mean", n=8, m=12)
+    with torch.no_grad():
+        source.g_a[-1].weight.mul_(30)                                 # latents of a few bits, not all 0
+    save_file({k: v.contiguous() for k, v in source.state_dict().items()}, tmp_path / "source.safetensors")
+    config = TrainConfig(architecture="bmshj2018-factorized", model_config={"n": 8, "m": 12},
+                         data=str(tmp_path / "data"), run_dir=str(tmp_path / "run"), crop=64, batch_size=1, steps=1,
+                         validation_fraction=0.0, progress=False, threads=1,
+                         init_from=str(tmp_path / "source.safetensors"), fit_prior_crops=8)
+    torch.manual_seed(config.seed)                                     # as the run creates its model
+    codec = create("bmshj2018-factorized", n=8, m=12)
+    codec.load_initial_weights(source.state_dict())
+    symbols = collect_symbols(codec, training_crops(config, 8))["y"]
+    assert symbols.abs().max() >= 3
+    untrained = bits_per_symbol(codec.y_model, symbols).item()
+    (before, after), = fit_priors_at_start(codec, config, report=False).values()
+    assert codec.training and before == pytest.approx(untrained, rel=1e-5) and after < before
+    assert bits_per_symbol(codec.y_model, symbols).item() == pytest.approx(after, rel=1e-5)
+    capsys.readouterr()
+    train(config)
+    assert f"prior of y fitted on 8 training crops: {before:.4f} → {after:.4f} bits per element" \
+        in capsys.readouterr().err
+    train(dataclasses.replace(config, steps=2))                       # resuming does not fit again
+    assert "prior of y fitted" not in capsys.readouterr().err
