@@ -1,5 +1,5 @@
-"""Shared pieces of the codec tests: one-thread decoding, the exact round trip, and weights moved
-off their initialisation."""
+"""Shared pieces of the codec tests: one-thread decoding, the exact round trip, weights moved off
+their initialisation, and a start from another codec's trained transforms."""
 import torch
 
 from mmcodec.codecs import CodedLatents, LearnedCodec
@@ -36,3 +36,18 @@ def moved_off_initialisation(model: torch.nn.Module, scale: float, seed: int | N
             if not name.endswith("quantiles"):
                 parameter.add_(torch.randn_like(parameter) * scale)
     return model
+
+
+def assert_started_from_transforms(model: LearnedCodec, source: LearnedCodec, x: torch.Tensor) -> None:
+    """``model.load_initial_weights(source's state)`` gives it ``source``'s g_a and g_s (the same
+    latents of ``x``, the same reconstruction of them) and leaves every other weight as it was."""
+    others_before = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith(("g_a.", "g_s."))}
+    model.load_initial_weights(source.state_dict())
+    model.eval()
+    source.eval()
+    with torch.no_grad():
+        y = model.g_a(x)
+        assert torch.equal(y, source.g_a(x))
+        assert torch.equal(model.g_s(y), source.g_s(y))
+    after = model.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in others_before.items())

@@ -7,7 +7,7 @@ from mmcodec.codecs.channel_autoregressive import ChannelAutoregressiveCodec
 from mmcodec.entropy.channel_context import ScaleFromIndex
 from mmcodec.errors import ModelError
 
-from .coding_checks import assert_exact_deterministic_round_trip
+from .coding_checks import assert_exact_deterministic_round_trip, assert_started_from_transforms
 
 TINY = ChannelAutoregressiveCodec.test_config     # n=16, m=40: 10 slices of 4
 
@@ -124,18 +124,7 @@ def test_starts_from_a_mean_scale_models_transforms() -> None:
     """load_initial_weights takes g_a and g_s of an mbt2018-mean of the same N and M: the latents
     and the reconstruction of given latents are that model's; the entropy model keeps its own."""
     torch.manual_seed(1)
-    source = create("mbt2018-mean", n=16, m=40).eval()
-    model = tiny()
-    entropy_before = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith(("g_a.", "g_s."))}
-    model.load_initial_weights(source.state_dict())
-    model.eval()
-    x = torch.rand(1, 3, 64, 64)
-    with torch.no_grad():
-        y = model.g_a(x)
-        assert torch.equal(y, source.g_a(x))
-        assert torch.equal(model.g_s(y), source.g_s(y))
-    after = model.state_dict()
-    assert all(torch.equal(after[k], v) for k, v in entropy_before.items())
+    assert_started_from_transforms(tiny(), create("mbt2018-mean", n=16, m=40), torch.rand(1, 3, 64, 64))
 
 
 def test_refuses_initial_weights_without_matching_transforms() -> None:
