@@ -72,3 +72,48 @@ def test_misfits_are_refused():
     with pytest.raises(ModelError, match="shape"):                               # conditional models do not widen
         create("rgb-conditional-depth", n=16, m=48).load_initial_weights(
             create("rgb-conditional-depth", **NARROW).state_dict())
+
+
+# ---- the image mean-scale hyperprior (mbt2018-mean): g_s reads ŷ in its first layer, g_s.0
+
+IMAGE_NARROW, IMAGE_WIDE = {"n": 16, "m": 24}, {"n": 16, "m": 40}
+
+
+def _image_pair():
+    narrow = moved_off_initialisation(create("mean-scale", **IMAGE_NARROW), 0.01, seed=4).eval()
+    torch.manual_seed(5)
+    wide = create("mean-scale", **IMAGE_WIDE).eval()
+    wide.load_initial_weights(narrow.state_dict())
+    torch.manual_seed(6)
+    return narrow, wide, torch.rand(1, 3, 64, 128)
+
+
+def test_a_widened_image_model_computes_the_narrow_one_exactly():
+    narrow, wide, x = _image_pair()
+    a, b = narrow(x), wide(x)
+    torch.testing.assert_close(b["x_hat"], a["x_hat"], atol=1e-6, rtol=0)
+    torch.testing.assert_close(b["likelihoods"]["z"], a["likelihoods"]["z"], atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(b["likelihoods"]["y"][:, :24], a["likelihoods"]["y"], atol=1e-6, rtol=1e-5)
+    assert -torch.log2(b["likelihoods"]["y"][:, 24:]).sum() < 0.01   # the 16 new channels: ≈ 0 bits
+    assert torch.equal(wide.g_a(x)[:, 24:], torch.zeros(1, 16, 4, 8))
+
+
+def test_a_widened_image_model_codes_as_the_narrow_one_and_learns_its_new_channels():
+    narrow, wide, x = _image_pair()
+    narrow.update()
+    wide.update()
+    coded = wide.compress(x)
+    assert_exact_deterministic_round_trip(wide, x, coded)
+    torch.testing.assert_close(wide.decompress(coded)[0], narrow.decompress(narrow.compress(x))[0], atol=1e-6, rtol=0)
+    wide.train()
+    ((wide(x)["x_hat"] - x) ** 2).sum().backward()
+    assert wide.g_a[6].weight.grad[24:].abs().sum() > 0       # through g_s's random weights for them
+    assert wide.g_s[0].weight[24:].abs().sum() > 0
+
+
+def test_an_image_model_refuses_a_wider_or_other_start():
+    narrow = create("mean-scale", **IMAGE_NARROW).state_dict()
+    with pytest.raises(ModelError, match="not fewer"):
+        create("mean-scale", n=16, m=16).load_initial_weights(narrow)
+    with pytest.raises(ModelError, match="g_a.0.weight"):
+        create("mean-scale", n=8, m=48).load_initial_weights(narrow)
