@@ -75,7 +75,8 @@ def main() -> None:
              "|---|---|---|---|---|---|---|---|"]
     table += [f"| {r['model']} | {r['lambda']:g} | {r['m']} | {r['y_bpp']:.4f} | {r['channels_50']} | "
               f"{r['channels_90']} | {r['channels_99']} | {r['idle']} |" for r in rows]
-    command = "python benchmarks/latent_channel_use.py" + "".join(f" {m}" for m in args.models)
+    command = ("python benchmarks/latent_channel_use.py" + "".join(f" {m}" for m in args.models)
+               + (f" --name {args.name}" if args.name != "latent_channel_use" else ""))
     write_results(args.name, {"images": [str(p) for p in images], "models": rows}, table, command)
     print("\n".join(table))
 

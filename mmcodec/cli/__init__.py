@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", help="model id, architecture name/alias, or a .safetensors file")
-        p.add_argument("--quality", type=int, help="quality index of the architecture (1 = lowest rate)")
+        p.add_argument("--quality", type=int,
+                       help="quality index of the architecture (higher = more bits; `mmcodec models` lists them)")
         p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
 
     def refine_option(p: argparse.ArgumentParser, what: str) -> None:

@@ -8,8 +8,10 @@ reach 75–80 dB at 0.1–0.3 bpp. Image codecs widen the latent for high rates 
 (M = 192 → 320 in Ballé et al., arXiv 1802.01436, and Minnen et al., arXiv 1809.02736, sec. 4).
 Measured so far, it did not pay: at λ = 2048 the depth model widened to M = 192 and trained 4,000
 steps reached the quality of the M = 48 model trained the same steps with 12% more bits
-(``docs/design.md``, "A wider latent did not help"). It stays as the way to start wider models
-from trained ones (e.g. for longer GPU runs).
+(``docs/design.md``, "A wider latent did not help"), and the image model of λ = 0.05 widened from
+M = 128 to 192 left its 64 new channels idle through a 6,000-step CPU stage (``docs/design.md``, "A
+wider latent at the high rates"). It stays as the way to start wider models from trained ones (e.g.
+for longer GPU runs).
 
 How: the widened model first computes the narrow model *exactly* (like the zero-initialised
 branches of :mod:`.warm_start`), so training begins from the narrow model's quality:

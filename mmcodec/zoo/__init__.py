@@ -122,7 +122,7 @@ def find_entry(model: str | None = None, quality: int | None = None) -> ZooEntry
         entries = [e for e in entries if e.quality == quality]
     if not entries:
         what = f"'{model}'" if model else "any architecture"
-        raise ModelError(f"no shipped weights for {what}" + (f" at quality {quality}" if quality else ""))
+        raise ModelError(f"no shipped weights for {what}" + (f" at quality {quality}" if quality is not None else ""))
     if quality is None:  # the mid-rate model of that architecture (quality nearest MID_QUALITY)
         return min(entries, key=lambda e: (abs(e.quality - MID_QUALITY), e.quality))
     return entries[0]
