@@ -13,6 +13,7 @@ from ..layers.native import exact_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .latent_widening import HyperpriorLayout, widened_latent_state
 from .registry import register
+from .transform_widening import transform_width, widened_transform_state
 
 _DISTRIBUTIONS = {"gaussian": GaussianConditional, "laplace": LaplaceConditional}
 LATENT_LAYOUT = HyperpriorLayout(analysis_out="g_a.6", synthesis_in="g_s.0")
@@ -37,30 +38,40 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
     refinable = True   # initial_latents / relaxed_forward / compress_latents
 
     def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3, distribution: str = "gaussian",
-                 straight_through: bool = True) -> None:
+                 straight_through: bool = True, transform_channels: int | None = None) -> None:
+        """``n``: channels of the hyperprior (and of z); ``m``: channels of y; ``transform_channels``:
+        hidden channels of g_a and g_s (``n`` if not given, as in arXiv 1809.02736)."""
         super().__init__(in_channels)
         self.n, self.m, self.distribution = n, m, distribution
+        self.transform_channels = transform_channels or n
         self.straight_through = straight_through
-        self.g_a = gdn_analysis(in_channels, n, m)
-        self.g_s = gdn_synthesis(m, n, in_channels)
+        self.g_a = gdn_analysis(in_channels, self.transform_channels, m)
+        self.g_s = gdn_synthesis(m, self.transform_channels, in_channels)
         self.h_a = hyper_analysis(n, m)
         self.h_s = hyper_synthesis(n, m)
         self.z_model = FactorizedEntropyModel(n)
         self.y_model = _DISTRIBUTIONS[distribution]()
 
     def config(self) -> dict:
-        return {"n": self.n, "m": self.m, "in_channels": self.in_channels, "distribution": self.distribution}
+        config = {"n": self.n, "m": self.m, "in_channels": self.in_channels, "distribution": self.distribution}
+        if self.transform_channels != self.n:
+            config["transform_channels"] = self.transform_channels
+        return config
 
     def load_initial_weights(self, state: dict[str, torch.Tensor]) -> None:
         """Start training from ``state``: this model's own weights, or those of a model that differs
-        only in a narrower latent (smaller ``m``, same ``n``), widened so that this model first
-        computes that one exactly (:mod:`.latent_widening`): more latent channels for the high
-        rates, where a trained model's every channel carries bits (M = 192 → 320 above λ = 0.0067
-        in arXiv 1809.02736 sec. 4)."""
+        only in a narrower latent (smaller ``m``, same ``n``) or in narrower transforms (smaller
+        ``transform_channels``), widened so that this model first computes that one exactly: more
+        latent channels (:mod:`.latent_widening`) or more hidden channels in g_a and g_s
+        (:mod:`.transform_widening`) for the high rates (M = 192 → 320 and N = 128 → 192 above
+        λ = 0.0067 in arXiv 1809.02736 sec. 4)."""
         own = self.state_dict()
         if set(state) == set(own) and any(value.numel() and state[key].shape != value.shape
                                           for key, value in own.items()):
-            state = widened_latent_state(own, state, LATENT_LAYOUT)
+            if transform_width(state) != self.transform_channels:
+                state = widened_transform_state(self, state)
+            else:
+                state = widened_latent_state(own, state, LATENT_LAYOUT)
         self.load_state_dict(state)
 
     def _hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,8 +1,8 @@
 """Shared pieces of the codec tests: one-thread decoding, the exact round trip, weights moved off
-their initialisation, and a start from another codec's trained transforms."""
+their initialisation, a start from another codec's trained transforms, and a widened image model."""
 import torch
 
-from mmcodec.codecs import CodedLatents, LearnedCodec
+from mmcodec.codecs import CodedLatents, LearnedCodec, create
 
 
 def decompress_single_threaded(codec: LearnedCodec, coded: CodedLatents) -> tuple[torch.Tensor, str]:
@@ -51,3 +51,24 @@ def assert_started_from_transforms(model: LearnedCodec, source: LearnedCodec, x:
         assert torch.equal(model.g_s(y), source.g_s(y))
     after = model.state_dict()
     assert all(torch.equal(after[k], v) for k, v in others_before.items())
+
+
+def widened_image_pair(narrow_config: dict, wide_config: dict) -> tuple[LearnedCodec, LearnedCodec, torch.Tensor]:
+    """A narrow mean-scale image model (weights moved off their initialisation), the wider model of
+    ``wide_config`` started from it with ``load_initial_weights``, and an image to code (both eval)."""
+    narrow = moved_off_initialisation(create("mean-scale", **narrow_config), 0.01, seed=4).eval()
+    torch.manual_seed(5)
+    wide = create("mean-scale", **wide_config).eval()
+    wide.load_initial_weights(narrow.state_dict())
+    torch.manual_seed(6)
+    return narrow, wide, torch.rand(1, 3, 64, 128)
+
+
+def assert_codes_as_the_narrow_model(narrow: LearnedCodec, wide: LearnedCodec, x: torch.Tensor) -> CodedLatents:
+    """The widened ``wide`` codes ``x`` exactly and deterministically, and decodes it as ``narrow`` does."""
+    narrow.update()
+    wide.update()
+    coded = wide.compress(x)
+    assert_exact_deterministic_round_trip(wide, x, coded)
+    torch.testing.assert_close(wide.decompress(coded)[0], narrow.decompress(narrow.compress(x))[0], atol=1e-6, rtol=0)
+    return coded

@@ -6,7 +6,7 @@ from mmcodec.codecs import create
 from mmcodec.codecs.latent_widening import widened_latent_state
 from mmcodec.errors import ModelError
 
-from .coding_checks import assert_exact_deterministic_round_trip, moved_off_initialisation
+from .coding_checks import assert_codes_as_the_narrow_model, moved_off_initialisation, widened_image_pair
 
 NARROW, WIDE = {"n": 16, "m": 24}, {"n": 16, "m": 48}
 
@@ -43,12 +43,7 @@ def test_the_widened_model_computes_the_narrow_one_exactly():
 
 def test_the_widened_model_codes_and_decodes_exactly():
     narrow, x = _narrow(), _depth()
-    wide = _widened(narrow)
-    narrow.update()
-    wide.update()
-    coded = wide.compress(x)
-    assert_exact_deterministic_round_trip(wide, x, coded)
-    torch.testing.assert_close(wide.decompress(coded)[0], narrow.decompress(narrow.compress(x))[0], atol=1e-6, rtol=0)
+    assert_codes_as_the_narrow_model(narrow, _widened(narrow), x)
 
 
 def test_training_reaches_the_new_channels():
@@ -80,12 +75,7 @@ IMAGE_NARROW, IMAGE_WIDE = {"n": 16, "m": 24}, {"n": 16, "m": 40}
 
 
 def _image_pair():
-    narrow = moved_off_initialisation(create("mean-scale", **IMAGE_NARROW), 0.01, seed=4).eval()
-    torch.manual_seed(5)
-    wide = create("mean-scale", **IMAGE_WIDE).eval()
-    wide.load_initial_weights(narrow.state_dict())
-    torch.manual_seed(6)
-    return narrow, wide, torch.rand(1, 3, 64, 128)
+    return widened_image_pair(IMAGE_NARROW, IMAGE_WIDE)
 
 
 def test_a_widened_image_model_computes_the_narrow_one_exactly():
@@ -100,11 +90,7 @@ def test_a_widened_image_model_computes_the_narrow_one_exactly():
 
 def test_a_widened_image_model_codes_as_the_narrow_one_and_learns_its_new_channels():
     narrow, wide, x = _image_pair()
-    narrow.update()
-    wide.update()
-    coded = wide.compress(x)
-    assert_exact_deterministic_round_trip(wide, x, coded)
-    torch.testing.assert_close(wide.decompress(coded)[0], narrow.decompress(narrow.compress(x))[0], atol=1e-6, rtol=0)
+    assert_codes_as_the_narrow_model(narrow, wide, x)
     wide.train()
     ((wide(x)["x_hat"] - x) ** 2).sum().backward()
     assert wide.g_a[6].weight.grad[24:].abs().sum() > 0       # through g_s's random weights for them
