@@ -92,9 +92,29 @@ def compress(source: str | Path | np.ndarray | Image, model: str | None = None, 
     info = ModalityInfo(IMAGE_MODALITY, "image", image.height, image.width, image.channels,
                         str(image.pixels.dtype), image.bit_depth,
                         padded_height=int(padded.shape[-2]), padded_width=int(padded.shape[-1]))
-    mmc = MmcFile(entry.model_id, 1, entry.digest, [info], coded_streams(coded, IMAGE_MODALITY), coded.digest,
-                  {"architecture": entry.architecture})
+    mmc = MmcFile(entry.model_id, model_version(coded), entry.digest, [info], coded_streams(coded, IMAGE_MODALITY),
+                  coded.digest, {"architecture": entry.architecture})
     return write_mmc(mmc)
+
+
+MODEL_VERSIONS = {1: "float", 2: "integer"}
+"""A file's ``model_version``: how its decoder computes the entropy parameters
+(:attr:`CodedLatents.entropy_parameters`): 1, the float network (every file before version 2),
+or 2, its fixed-point copy (:mod:`mmcodec.layers.integer_network`)."""
+
+
+def model_version(coded: CodedLatents) -> int:
+    """The ``model_version`` a file of ``coded`` records."""
+    return next(version for version, mode in MODEL_VERSIONS.items() if mode == coded.entropy_parameters)
+
+
+def entropy_parameters_of(version: int, codec: LearnedCodec, model_id: str) -> str:
+    """The mode of a file's ``model_version``, refused in one line when ``codec`` cannot decode it."""
+    mode = MODEL_VERSIONS.get(version)
+    if mode not in codec.entropy_parameter_modes:
+        known = ", ".join(str(v) for v, m in MODEL_VERSIONS.items() if m in codec.entropy_parameter_modes)
+        raise ModelError(f"file needs version {version} of model '{model_id}'; this decoder reads version {known}")
+    return mode
 
 
 def coded_streams(coded: CodedLatents, modality: str, after: tuple[str, ...] = ()) -> list[tuple[StreamInfo, bytes]]:
@@ -150,9 +170,11 @@ def checked_entry(mmc: MmcFile, model: str | None = None) -> ZooEntry:
 def decode_images(mmc: MmcFile, device: str = "cpu", model: str | None = None) -> dict[str, np.ndarray]:
     """Decode the image modalities of a parsed file with the file's (image) model."""
     codec = get_codec(checked_entry(mmc, model), device)
+    mode = entropy_parameters_of(mmc.model_version, codec, mmc.model_id)
     decoded: dict[str, np.ndarray] = {}
     for info in mmc.modalities:
         coded = coded_latents(mmc.streams, info.name)
+        coded.entropy_parameters = mode
         check_shapes(codec, info, coded)
         x_hat, digest = codec.decompress(coded)
         if digest != mmc.latent_digest:

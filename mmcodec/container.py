@@ -19,7 +19,9 @@ Layout, version 1 (integers little-endian)::
 Header: ``{"codec_params": {...}, "latent_digest": hex, "modalities": [...], "model_id": str,
 "model_version": int, "streams": [...], "weights_digest": hex}``; a modality object has the
 fields of :class:`ModalityInfo`, a stream object those of :class:`StreamInfo` (tuples as
-arrays, None as null); the i-th header stream describes the i-th body stream.
+arrays, None as null); the i-th header stream describes the i-th body stream. ``model_version``
+says how the model's decoder computes the entropy parameters (:data:`mmcodec.api.MODEL_VERSIONS`:
+1 float, 2 fixed point); this module only checks that it is a non-negative integer.
 
 Readers check sizes before they slice or allocate, and every problem with the bytes raises
 :class:`ContainerError` with a one-line message; no other exception leaves :func:`read_mmc`

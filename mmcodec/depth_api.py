@@ -18,7 +18,9 @@ Header ``codec_params`` of a depth or joint file: ``{"architecture", "kind": "de
 "depth_latent_digest", "depth_median_window"}`` (the decoder's median post-filter, chosen by the
 encoder: :mod:`mmcodec.modalities.depth_filter`; 0 or absent = none) plus, for "rgbd",
 ``"image_model"``, ``"image_weights_digest"``, ``"image_latent_digest"`` and
-``"depth_conditioned"`` (whether the depth model sees the colour; absent in older files); the
+``"depth_conditioned"`` (whether the depth model sees the colour; absent in older files) and
+``"image_model_version"`` (the colour file's ``model_version``, :data:`mmcodec.api.MODEL_VERSIONS`;
+absent = 1); the
 file's ``model_id`` / ``weights_digest`` are the depth model's, its ``latent_digest`` the hash of
 both latent digests.
 """
@@ -46,6 +48,7 @@ from .zoo import ZooEntry, find_entry, retrained_since
 DEPTH_MODALITY = "depth"
 DEFAULT_DEPTH_ARCHITECTURE = "depth-mean-scale"
 DEFAULT_RGBD_ARCHITECTURE = "rgb-conditional-depth"
+IMAGE_MODEL_VERSION = "image_model_version"  # the colour file's model_version (mmcodec.api.MODEL_VERSIONS)
 
 
 def as_depth(source: str | Path | np.ndarray | DepthMap, unit: str) -> DepthMap:
@@ -219,6 +222,8 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
               "depth_median_window": depth_coded.median_window, "depth_conditioned": conditioned,
               "image_model": image_mmc.model_id, "image_weights_digest": image_mmc.weights_digest,
               "image_latent_digest": image_mmc.latent_digest}
+    if image_mmc.model_version != 1:   # files before model version 2 lack the key
+        params[IMAGE_MODEL_VERSION] = image_mmc.model_version
     mmc = MmcFile(chosen.model_id, 1, chosen.digest, image_mmc.modalities + [depth_coded.info],
                   image_mmc.streams + depth_coded.streams,
                   _digest(image_mmc.latent_digest, depth_coded.latent_digest), params)
@@ -248,6 +253,7 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
     params = mmc.codec_params
     entry = api.checked_entry(mmc, model)
     codec = get_depth_codec(entry, device)
+    api.entropy_parameters_of(mmc.model_version, codec, mmc.model_id)
     conditioned = codec.context is not None
     if params.get("depth_conditioned", conditioned) is not conditioned:   # files from before the key lack it
         raise DecodeMismatchError(f"the file says its depth is {'' if conditioned else 'not '}coded given the "
@@ -259,8 +265,11 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
     if params.get("kind") == "rgbd":
         image_info = [m for m in mmc.modalities if m.name == api.IMAGE_MODALITY]
         image_streams = [(s, b) for s, b in mmc.streams if s.modality == api.IMAGE_MODALITY]
-        image_mmc = MmcFile(str(params.get("image_model")), 1, str(params.get("image_weights_digest")), image_info,
-                            image_streams, str(params.get("image_latent_digest")), {})
+        version = params.get(IMAGE_MODEL_VERSION, 1)
+        if type(version) is not int:
+            raise DecodeMismatchError(f"image model version must be an integer, not {str(version)[:20]!r}")
+        image_mmc = MmcFile(str(params.get("image_model")), version, str(params.get("image_weights_digest")),
+                            image_info, image_streams, str(params.get("image_latent_digest")), {})
         decoded[api.IMAGE_MODALITY] = api.decode_images(image_mmc, device)[api.IMAGE_MODALITY]
         context = _context_tensor(decoded[api.IMAGE_MODALITY])
     info = next((m for m in mmc.modalities if m.name == DEPTH_MODALITY), None)

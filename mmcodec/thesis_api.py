@@ -146,7 +146,7 @@ def compress_thesis(model: str, color: str | Path | np.ndarray | Image | None = 
 
 def decode_thesis(codec: LearnedCodec, mmc: MmcFile) -> dict[str, np.ndarray]:
     """A parsed thesis file → ``{"image": H×W×3 uint8}`` or ``{"depth": H×W uint16 in its unit}``."""
-    from .api import check_shapes, coded_latents, to_pixels
+    from .api import check_shapes, coded_latents, entropy_parameters_of, to_pixels
     from .depth_api import depth_pixels
 
     if len(mmc.modalities) != 1:
@@ -156,6 +156,7 @@ def decode_thesis(codec: LearnedCodec, mmc: MmcFile) -> dict[str, np.ndarray]:
     if (info.kind == "depth") != bool(holes) or len(holes) > 1:
         raise DecodeMismatchError("the hole-mask stream is missing or unexpected")
     coded = coded_latents([(s, b) for s, b in mmc.streams if s.name != f"{info.name}/holes"], info.name)
+    coded.entropy_parameters = entropy_parameters_of(mmc.model_version, codec, mmc.model_id)
     check_shapes(codec, info, coded)
     with torch.no_grad():
         x_hat, digest = codec.decompress(coded)

@@ -196,6 +196,13 @@ def test_weights_digest_mismatch(tmp_path, capsys, valid_mmc):
     assert other in err and "weights" in err
 
 
+@pytest.mark.parametrize("version", [0, 3, 2**31 - 1])
+def test_unknown_model_version(tmp_path, capsys, valid_mmc, version):
+    mmc = read_mmc(valid_mmc)
+    err = decode_bad(tmp_path, capsys, write_mmc(replace(mmc, model_version=version)))
+    assert f"needs version {version}" in err and "reads version 1, 2" in err
+
+
 def test_latent_digest_mismatch(tmp_path, capsys, valid_mmc):
     mmc = read_mmc(valid_mmc)
     other = "0" * 16 if mmc.latent_digest != "0" * 16 else "1" * 16

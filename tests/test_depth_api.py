@@ -59,6 +59,11 @@ def test_joint_file_holds_both_and_decodes_depth_after_colour(models, frame):
     assert np.array_equal(decoded["depth"] == 0, depth == 0)
     alone = mmcodec.decompress(mmcodec.compress(color))["image"]
     assert np.array_equal(decoded["image"], alone)   # the colour part is the RGB model's own file
+    assert mmc.model_version == 1 and mmc.codec_params["image_model_version"] == 2   # float depth, fixed-point colour
+    for bad in ("2", 3):
+        tampered = replace(mmc, codec_params={**mmc.codec_params, "image_model_version": bad})
+        with pytest.raises((DecodeMismatchError, ModelError)):
+            mmcodec.decompress(write_mmc(tampered), model=models["rgb-conditional-depth"])
 
 
 def test_tum_units_come_back_in_their_unit(models, frame):

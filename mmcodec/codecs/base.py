@@ -38,6 +38,9 @@ class CodedLatents:
     shapes: dict[str, list[int]]
     digest: str = ""
     dependencies: dict[str, list[str]] = field(default_factory=dict)
+    entropy_parameters: str = "float"
+    """How the decoder must compute the entropy parameters: "float" (the network as trained) or
+    "integer" (its fixed-point copy, :mod:`mmcodec.layers.integer_network`); the file records it."""
 
 
 def latent_digest(*integer_tensors: torch.Tensor) -> str:
@@ -55,6 +58,8 @@ class LearnedCodec(nn.Module):
     name: str = "learned-codec"
     modality: str = "image"   # what it codes: "image" (1 or 3 channels), "depth" (a depth map, maybe given
                               # the decoded colour) or "rgbd" (an RGB-D stack in, one of its modalities out)
+    entropy_parameter_modes: tuple[str, ...] = ("float",)
+    """Values of :attr:`CodedLatents.entropy_parameters` that this codec decodes (its encoder writes the last)."""
 
     def __init__(self, in_channels: int = 3) -> None:
         super().__init__()

@@ -1,6 +1,10 @@
 """Mean-scale hyperprior codec (Minnen, Ballé, Toderici, arXiv 1809.02736, "mbt2018-mean":
 the hyperprior of arXiv 1802.01436 predicting a mean and a scale per element, eq. 5, without
-the autoregressive context). The decoder input is round(y - μ) + μ."""
+the autoregressive context). The decoder input is round(y - μ) + μ.
+
+Coding computes μ and σ with a fixed-point copy of h_s (:mod:`mmcodec.layers.integer_network`,
+after arXiv 1905.11940), so that a file decodes on any platform; files written before it (no
+``entropy_parameters`` in the header) are decoded with the float h_s they were written with."""
 from __future__ import annotations
 
 import torch
@@ -9,6 +13,7 @@ from torch import nn
 from ..entropy.conditional import GaussianConditional, LaplaceConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
+from ..layers.integer_network import integer_network_for
 from ..layers.native import exact_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .latent_widening import HyperpriorLayout, widened_latent_state
@@ -36,6 +41,7 @@ def hyper_synthesis(n: int, m: int) -> nn.Sequential:
 class MeanScaleHyperpriorCodec(LearnedCodec):
     padding_multiple = 64
     refinable = True   # initial_latents / relaxed_forward / compress_latents
+    entropy_parameter_modes = ("float", "integer")
 
     def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3, distribution: str = "gaussian",
                  straight_through: bool = True, transform_channels: int | None = None) -> None:
@@ -51,6 +57,7 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         self.h_s = hyper_synthesis(n, m)
         self.z_model = FactorizedEntropyModel(n)
         self.y_model = _DISTRIBUTIONS[distribution]()
+        self._integer_h_s: dict = {}
 
     def config(self) -> dict:
         config = {"n": self.n, "m": self.m, "in_channels": self.in_channels, "distribution": self.distribution}
@@ -78,7 +85,12 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         scales, means = self.h_s(z_hat).chunk(2, dim=1)
         return scales, means
 
-    def _coding_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _coding_hyper(self, z_hat: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """σ and μ as the decoder computes them: "integer" → exact multiples of 2^-14 from the
+        fixed-point h_s (σ in float64, μ in float32, both exact); "float" → the float h_s."""
+        if mode == "integer":
+            scales, means = integer_network_for(self.h_s, self._integer_h_s)(z_hat).chunk(2, dim=1)
+            return scales, means.float()
         with exact_kernels():
             return self._hyper(z_hat)
 
@@ -111,17 +123,19 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
     @torch.no_grad()
     def compress_latents(self, latents: dict[str, torch.Tensor], side: object = None) -> CodedLatents:
         y, z = latents["y"], latents["z"]
+        mode = self.entropy_parameter_modes[-1]
         z_data, z_hat = self.z_model.compress(z)
-        scales, means = self._coding_hyper(z_hat)
-        y_data, y_hat = self.y_model.compress(y, scales, means)
+        scales, means = self._coding_hyper(z_hat, mode)
+        y_data, y_hat = self.y_model.compress(y, scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
-                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]})
+                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]}, mode)
 
     @torch.no_grad()
     def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:
+        mode = coded.entropy_parameters
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
-        scales, means = self._coding_hyper(z_hat)
-        y_hat = self.y_model.decompress(coded.streams["y"], scales, means)
+        scales, means = self._coding_hyper(z_hat, mode)
+        y_hat = self.y_model.decompress(coded.streams["y"], scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return self.synthesis(y_hat), latent_digest(z_hat - medians, y_hat - means)

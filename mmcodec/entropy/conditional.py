@@ -110,16 +110,34 @@ class GaussianConditional(TabledEntropyModel):
         index = torch.round((log_scales - log_table[0]) / step)
         return index.clamp(0, log_table.numel() - 1).to(torch.int32).numpy()
 
+    def exact_scale_indexes(self, scales: torch.Tensor) -> np.ndarray:
+        """Index of the nearest (in log) table entry for scales that every platform computes
+        alike (the exact fixed-point outputs of :class:`mmcodec.layers.integer_network.IntegerNetwork`).
+
+        Compares with the geometric means of neighbouring entries instead of rounding a
+        logarithm, whose last bit differs between math libraries: float32 entries multiply
+        exactly in float64 and IEEE square roots are correctly rounded, so the thresholds, and
+        the comparisons, are the same everywhere.
+        """
+        table = self.scale_table.double()
+        thresholds = torch.sqrt(table[:-1] * table[1:])
+        return torch.searchsorted(thresholds, scales.double().contiguous(), right=True).to(torch.int32).numpy()
+
+    def _indexes(self, scales: torch.Tensor, exact_scales: bool) -> np.ndarray:
+        return self.exact_scale_indexes(scales) if exact_scales else self.scale_indexes(scales)
+
     # ---- coding -------------------------------------------------------------------------
-    def compress(self, y: torch.Tensor, scales: torch.Tensor, means: torch.Tensor | None = None
-                 ) -> tuple[bytes, torch.Tensor]:
-        """Code round(y - μ); returns the stream and ŷ exactly as the decoder will rebuild it."""
+    def compress(self, y: torch.Tensor, scales: torch.Tensor, means: torch.Tensor | None = None,
+                 exact_scales: bool = False) -> tuple[bytes, torch.Tensor]:
+        """Code round(y - μ); returns the stream and ŷ exactly as the decoder will rebuild it.
+        ``exact_scales``: the scales come from an integer network (:meth:`exact_scale_indexes`)."""
         residual = torch.round(y - means if means is not None else y)
-        data = encode_with_tables(residual.to(torch.int32).numpy(), self.scale_indexes(scales), self.tables())
+        data = encode_with_tables(residual.to(torch.int32).numpy(), self._indexes(scales, exact_scales), self.tables())
         return data, residual + means if means is not None else residual
 
-    def decompress(self, data: bytes, scales: torch.Tensor, means: torch.Tensor | None = None) -> torch.Tensor:
-        values = decode_with_tables(data, self.scale_indexes(scales), self.tables())
+    def decompress(self, data: bytes, scales: torch.Tensor, means: torch.Tensor | None = None,
+                   exact_scales: bool = False) -> torch.Tensor:
+        values = decode_with_tables(data, self._indexes(scales, exact_scales), self.tables())
         residual = torch.from_numpy(values.reshape(scales.shape)).to(torch.float32)
         return residual + means if means is not None else residual
 

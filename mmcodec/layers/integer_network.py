@@ -1,0 +1,132 @@
+"""Fixed-point evaluation of a small convolutional network, bit-exact on every platform.
+
+The decoder must compute the entropy parameters exactly as the encoder did, and floating-point
+convolutions do not: their sums run in an order that depends on the CPU, the library's kernel and
+the thread count. Measured on Kodak (``benchmarks/entropy_parameter_agreement.py``): the float32
+hyper-synthesis of the default model, computed once with torch's native kernels on one thread and
+once with oneDNN on two, snaps dozens of the 4.7 million scales of the 24 images to another entry
+of the scale table, and one such element breaks the arithmetic decoding of everything after it.
+
+Ballé, Johnston, Minnen (arXiv 1905.11940, "Integer networks for data compression with
+latent-variable models", sec. 2) make the network integer. Here a trained float network is
+converted after training: activations are integers in units of 2^-F (``ACTIVATION_BITS``), weights
+integers in units of 2^-W (``WEIGHT_BITS``), biases in units of 2^-(F+W). Every convolution then
+sums products of integers, which float64 represents exactly as long as every partial sum stays
+below 2^53, so the result does not depend on the order of the sums; the conversion bounds the
+activations (``clamp``) so that it provably does. After each layer the sum is rescaled to units of
+2^-F with round-half-up (an exact floor in float64), and the nonlinearities act on integers
+(LeakyReLU's slope as a fixed-point multiplier). The outputs are exact multiples of 2^-F.
+
+F = 14 and W = 16: the rounding of the activations, amplified by the layers after it, moves the
+default model's h_s outputs by at most 0.01 (μ up to ±46) and 0.0024 (σ) on a test input
+(``tests/layers/test_integer_network.py``), and on Kodak the files change by a few bytes
+(``benchmarks/entropy_parameter_agreement.py``). More bits for either would leave the largest
+weights of h_s too little range for exact sums.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+ACTIVATION_BITS = 14
+WEIGHT_BITS = 16
+SLOPE_BITS = 16
+EXACT_LIMIT = 2.0 ** 52  # below 2^53 with a margin for the rounding offset and the bias
+MIN_ACTIVATION_RANGE = 2.0 ** 10  # a layer must represent activations up to at least this magnitude
+
+
+@dataclass(frozen=True)
+class _IntegerLayer:
+    """One convolution (or transposed convolution) in fixed point, with what follows it."""
+    weight: torch.Tensor      # float64 holding integers, units of 2^-WEIGHT_BITS
+    bias: torch.Tensor        # float64 holding integers, units of 2^-(ACTIVATION_BITS + WEIGHT_BITS)
+    transposed: bool
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    output_padding: tuple[int, int]
+    input_limit: float        # |input| is clamped to this (units of 2^-ACTIVATION_BITS)
+    slope: int | None         # negative slope of a following LeakyReLU in units of 2^-SLOPE_BITS; 0 = ReLU
+
+
+def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def _fixed(values: torch.Tensor, bits: int) -> torch.Tensor:
+    """round(values · 2^bits) as float64 integers (exact: float32 → float64 and ·2^bits are exact)."""
+    return torch.round(values.detach().double() * 2.0 ** bits)
+
+
+def _integer_layer(layer: nn.Conv2d | nn.ConvTranspose2d, slope: int | None) -> _IntegerLayer:
+    if layer.groups != 1 or _pair(layer.dilation) != (1, 1) or layer.padding_mode != "zeros":
+        raise ValueError(f"integer network: unsupported convolution {layer}")
+    weight = _fixed(layer.weight, WEIGHT_BITS)
+    bias = (_fixed(layer.bias, ACTIVATION_BITS + WEIGHT_BITS) if layer.bias is not None
+            else torch.zeros(layer.out_channels, dtype=torch.float64))
+    transposed = isinstance(layer, nn.ConvTranspose2d)
+    # Largest sum of |weights| that one output value can collect: per output channel, all of its inputs.
+    per_output = weight.abs().sum(dim=(0, 2, 3) if transposed else (1, 2, 3))
+    limit = math.floor((EXACT_LIMIT - float(bias.abs().max()) - 2.0 ** WEIGHT_BITS) / max(float(per_output.max()), 1.0))
+    if limit < MIN_ACTIVATION_RANGE * 2 ** ACTIVATION_BITS:
+        raise ValueError(f"integer network: weights of {layer} too large for exact float64 sums")
+    return _IntegerLayer(weight, bias, transposed, _pair(layer.stride), _pair(layer.padding),
+                         _pair(getattr(layer, "output_padding", 0)), float(limit), slope)
+
+
+class IntegerNetwork:
+    """A fixed-point copy of an ``nn.Sequential`` of Conv2d / ConvTranspose2d layers, each
+    optionally followed by a LeakyReLU or ReLU; built from the float network's current weights.
+
+    ``network(x)`` takes float input on any grid (it is rounded to units of 2^-ACTIVATION_BITS)
+    and returns the output in float64, every value an exact multiple of 2^-ACTIVATION_BITS; the
+    result is the same bit for bit on every platform and for every thread count.
+    """
+
+    def __init__(self, network: nn.Sequential) -> None:
+        modules = list(network)
+        layers: list[_IntegerLayer] = []
+        index = 0
+        while index < len(modules):
+            layer = modules[index]
+            if not isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+                raise ValueError(f"integer network: expected a convolution, got {layer.__class__.__name__}")
+            slope = None
+            following = modules[index + 1] if index + 1 < len(modules) else None
+            if isinstance(following, nn.LeakyReLU):
+                slope, index = round(following.negative_slope * 2 ** SLOPE_BITS), index + 1
+            elif isinstance(following, nn.ReLU):
+                slope, index = 0, index + 1
+            layers.append(_integer_layer(layer, slope))
+            index += 1
+        self.layers = layers
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        # On the CPU always: a GPU library may pick FFT or Winograd convolutions, which round.
+        values = _fixed(x.cpu(), ACTIVATION_BITS)
+        half = 2.0 ** (WEIGHT_BITS - 1)
+        for layer in self.layers:
+            values = values.clamp(-layer.input_limit, layer.input_limit)
+            if layer.transposed:
+                total = F.conv_transpose2d(values, layer.weight, None, layer.stride, layer.padding,
+                                           layer.output_padding)
+            else:
+                total = F.conv2d(values, layer.weight, None, layer.stride, layer.padding)
+            total = total + layer.bias.view(1, -1, 1, 1)
+            values = torch.floor((total + half) / 2.0 ** WEIGHT_BITS)  # units of 2^-F, round half up
+            if layer.slope is not None:
+                negative = torch.floor(values * layer.slope / 2.0 ** SLOPE_BITS)
+                values = torch.where(values < 0, negative, values)
+        return (values / 2.0 ** ACTIVATION_BITS).to(x.device)
+
+
+def integer_network_for(network: nn.Sequential, cache: dict) -> IntegerNetwork:
+    """The :class:`IntegerNetwork` of ``network``'s current weights, rebuilt when they change
+    (``cache`` is a dict owned by the caller; the key follows each parameter's storage and version)."""
+    key = tuple((p.data_ptr(), p._version) for p in network.parameters())
+    if cache.get("key") != key:
+        cache["key"], cache["network"] = key, IntegerNetwork(network)
+    return cache["network"]

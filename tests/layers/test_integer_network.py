@@ -1,0 +1,111 @@
+"""layers/integer_network.py: a fixed-point copy of a trained network, exact whatever the order of its sums."""
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from mmcodec.codecs.mean_scale import hyper_synthesis
+from mmcodec.layers.integer_network import ACTIVATION_BITS, IntegerNetwork, integer_network_for
+from mmcodec.zoo import find_entry, load_model
+
+
+@pytest.fixture(scope="module")
+def default_h_s() -> nn.Sequential:
+    return load_model(find_entry()).h_s
+
+
+def hyper_input(channels: int, seed: int = 0) -> torch.Tensor:
+    """A ẑ-like input: integers plus a per-channel offset (the medians), 6×9 positions."""
+    generator = torch.Generator().manual_seed(seed)
+    q = torch.randint(-4, 5, (1, channels, 6, 9), generator=generator).float()
+    return q + torch.rand(1, channels, 1, 1, generator=generator) - 0.5
+
+
+def test_follows_the_float_network_to_its_fixed_point_step(default_h_s) -> None:
+    x = hyper_input(default_h_s[0].in_channels)
+    with torch.no_grad():
+        expected = default_h_s(x).double()
+    got = IntegerNetwork(default_h_s)(x)
+    assert got.dtype == torch.float64 and got.shape == expected.shape
+    error = (got - expected).abs().max().item()
+    assert error < 0.02, error   # measured 0.0094 on the default model (outputs up to 46)
+    assert torch.equal(got * 2 ** ACTIVATION_BITS, torch.round(got * 2 ** ACTIVATION_BITS))   # on the grid
+
+
+def test_the_same_bits_when_the_sums_run_in_another_order(default_h_s) -> None:
+    """Reversing the input channels (and the first layer's weights with them) changes the order in
+    which every convolution of the first layer adds its products, as another platform's kernel may:
+    the float network's outputs move, the integer network's do not."""
+    x = hyper_input(default_h_s[0].in_channels, seed=1)
+    reversed_h_s = hyper_synthesis(default_h_s[0].in_channels, default_h_s[0].out_channels)
+    reversed_h_s.load_state_dict(default_h_s.state_dict())
+    with torch.no_grad():
+        reversed_h_s[0].weight.copy_(default_h_s[0].weight.flip(0))
+        float_moved = not torch.equal(default_h_s(x), reversed_h_s(x.flip(1)))
+    assert torch.equal(IntegerNetwork(default_h_s)(x), IntegerNetwork(reversed_h_s)(x.flip(1)))
+    assert float_moved   # the test's premise: the float sums did depend on the order
+
+
+def test_the_same_bits_with_any_thread_count_and_with_onednn(default_h_s) -> None:
+    x = hyper_input(default_h_s[0].in_channels, seed=2)
+    network = IntegerNetwork(default_h_s)
+    threads = torch.get_num_threads()
+    try:
+        results = []
+        for count in (1, 2, 3):
+            torch.set_num_threads(count)
+            for onednn in (False, True):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)   # torch's note on TF32 for Intel GPUs
+                    with torch.backends.mkldnn.flags(enabled=onednn):
+                        results.append(network(x))
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(results[0], r) for r in results[1:])
+
+
+def test_relu_leaky_relu_and_layers_without_bias() -> None:
+    torch.manual_seed(0)
+    network = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.ReLU(),
+                            nn.ConvTranspose2d(8, 4, 5, stride=2, padding=2, output_padding=1), nn.LeakyReLU(0.2),
+                            nn.Conv2d(4, 2, 1))
+    x = torch.randn(1, 3, 5, 7)
+    with torch.no_grad():
+        expected = network(x).double()
+    got = IntegerNetwork(network)(x)
+    assert got.shape == (1, 2, 10, 14)
+    assert (got - expected).abs().max().item() < 0.002
+
+
+def test_refuses_what_it_cannot_compute_exactly() -> None:
+    with pytest.raises(ValueError, match="expected a convolution"):
+        IntegerNetwork(nn.Sequential(nn.ReLU()))
+    with pytest.raises(ValueError, match="unsupported convolution"):
+        IntegerNetwork(nn.Sequential(nn.Conv2d(4, 4, 3, groups=2)))
+    huge = nn.Conv2d(64, 4, 5)
+    with torch.no_grad():
+        huge.weight.fill_(1e6)
+    with pytest.raises(ValueError, match="too large for exact float64 sums"):
+        IntegerNetwork(nn.Sequential(huge))
+
+
+def test_input_beyond_the_exact_range_is_clamped_not_wrong() -> None:
+    conv = nn.Conv2d(1, 1, 1, bias=False)
+    with torch.no_grad():
+        conv.weight.fill_(1.0)
+    network = IntegerNetwork(nn.Sequential(conv))
+    limit = network.layers[0].input_limit
+    big = torch.full((1, 1, 1, 1), 1e30)
+    assert network(big).item() == limit / 2 ** ACTIVATION_BITS
+
+
+def test_cached_copy_follows_new_weights() -> None:
+    torch.manual_seed(0)
+    network = nn.Sequential(nn.Conv2d(2, 2, 3, padding=1))
+    cache: dict = {}
+    first = integer_network_for(network, cache)
+    assert integer_network_for(network, cache) is first
+    with torch.no_grad():
+        network[0].weight.mul_(2)
+    assert integer_network_for(network, cache) is not first
