@@ -117,6 +117,7 @@ class CodedDepth:
     latent_digest: str
     median_window: int               # the decoder's median post-filter (0: none)
     decoded: np.ndarray | None       # the decoder's output (uint16, the map's unit) when asked for
+    model_version: int = 1           # the file's model_version (mmcodec.api.MODEL_VERSIONS)
 
     @property
     def depth_bytes(self) -> int:
@@ -140,10 +141,10 @@ def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, co
     coded = compress_refined(codec, padded, depth.height, depth.width, entry.lmbda, entry.metric, refine_steps, mask)
     info = ModalityInfo(DEPTH_MODALITY, "depth", depth.height, depth.width, 1, "uint16", 16, depth.unit,
                         int(padded.shape[-2]), int(padded.shape[-1]))
-    from .api import coded_streams
+    from . import api
 
     after = ("image/z", "image/y") if context is not None else ()
-    streams = coded_streams(coded, DEPTH_MODALITY, after)
+    streams = api.coded_streams(coded, DEPTH_MODALITY, after)
     streams.append((StreamInfo(f"{DEPTH_MODALITY}/holes", DEPTH_MODALITY), encode_hole_mask(valid)))
     window, decoded = 0, None
     if median_filter or decode:
@@ -153,7 +154,7 @@ def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, co
             window = choose_median_window(depth.millimetres(), decoded_millimetres(x_hat, info), valid)
         if decode:
             decoded = depth_pixels(x_hat, info, valid, window)
-    return CodedDepth(info, streams, coded.digest, window, decoded)
+    return CodedDepth(info, streams, coded.digest, window, decoded, api.model_version(coded))
 
 
 def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", model: str | None = None,
@@ -174,8 +175,8 @@ def compress_depth(depth: str | Path | np.ndarray | DepthMap, unit: str = "mm", 
     coded = _code_depth(entry, codec, depth, None, device, refine_steps, median_filter)
     params = {"architecture": entry.architecture, "kind": "depth", "depth_latent_digest": coded.latent_digest,
               "depth_median_window": coded.median_window}
-    return write_mmc(MmcFile(entry.model_id, 1, entry.digest, [coded.info], coded.streams, coded.latent_digest,
-                             params))
+    return write_mmc(MmcFile(entry.model_id, coded.model_version, entry.digest, [coded.info], coded.streams,
+                             coded.latent_digest, params))
 
 
 def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np.ndarray | DepthMap,
@@ -224,7 +225,7 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
               "image_latent_digest": image_mmc.latent_digest}
     if image_mmc.model_version != 1:   # files before model version 2 lack the key
         params[IMAGE_MODEL_VERSION] = image_mmc.model_version
-    mmc = MmcFile(chosen.model_id, 1, chosen.digest, image_mmc.modalities + [depth_coded.info],
+    mmc = MmcFile(chosen.model_id, depth_coded.model_version, chosen.digest, image_mmc.modalities + [depth_coded.info],
                   image_mmc.streams + depth_coded.streams,
                   _digest(image_mmc.latent_digest, depth_coded.latent_digest), params)
     return write_mmc(mmc)
@@ -253,7 +254,7 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
     params = mmc.codec_params
     entry = api.checked_entry(mmc, model)
     codec = get_depth_codec(entry, device)
-    api.entropy_parameters_of(mmc.model_version, codec, mmc.model_id)
+    mode = api.entropy_parameters_of(mmc.model_version, codec, mmc.model_id)
     conditioned = codec.context is not None
     if params.get("depth_conditioned", conditioned) is not conditioned:   # files from before the key lack it
         raise DecodeMismatchError(f"the file says its depth is {'' if conditioned else 'not '}coded given the "
@@ -283,6 +284,7 @@ def decompress_depth_file(mmc: MmcFile, device: str = "cpu", model: str | None =
         raise DecodeMismatchError(f"unknown depth median window {str(window)[:20]!r} (this decoder knows {WINDOWS})")
     valid = decode_hole_mask(own.pop("holes")[1], info.height, info.width)
     coded = api.coded_latents(list(own.values()), DEPTH_MODALITY)
+    coded.entropy_parameters = mode
     api.check_shapes(codec, info, coded)
     context = codec.pad(context.to(device)) if conditioned and context is not None else None
     x_hat, digest = codec.decompress(coded, context)

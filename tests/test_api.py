@@ -176,13 +176,10 @@ def test_new_files_are_model_version_2_with_fixed_point_entropy_parameters(crop2
 def test_files_of_the_float_entropy_parameters_still_decode(crop256):
     """An encoder held to the float h_s writes version-1 files, as every file before version 2."""
     from mmcodec.api import get_codec
+    from mmcodec.codecs.base import float_entropy_parameters
     from mmcodec.zoo import find_entry
 
-    codec = get_codec(find_entry())
-    codec.entropy_parameter_modes = ("float",)
-    try:
+    with float_entropy_parameters(get_codec(find_entry())):
         legacy = mmcodec.compress(crop256)
-    finally:
-        del codec.entropy_parameter_modes
     assert read_header(legacy).model_version == 1
     assert psnr(mmcodec.decompress(legacy)["image"], crop256, 255) > 27

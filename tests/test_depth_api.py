@@ -44,6 +44,19 @@ def test_depth_file_round_trip_keeps_holes_exactly(models, frame):
     assert np.array_equal(out == 0, depth == 0)
     header = read_mmc(data)
     assert header.modalities[0].unit == "mm" and header.codec_params["kind"] == "depth"
+    assert header.model_version == 2   # fixed-point entropy parameters
+
+
+def test_depth_files_of_the_float_entropy_parameters_still_decode(models, frame):
+    from mmcodec.api import get_codec
+    from mmcodec.codecs.base import float_entropy_parameters
+
+    _, depth = frame
+    with float_entropy_parameters(get_codec(find_entry(models["depth-mean-scale"]))):
+        legacy = depth_api.compress_depth(depth, model=models["depth-mean-scale"])
+    assert read_mmc(legacy).model_version == 1
+    decoded = mmcodec.decompress(legacy, model=models["depth-mean-scale"])["depth"]
+    assert np.array_equal(decoded == 0, depth == 0)
 
 
 def test_joint_file_holds_both_and_decodes_depth_after_colour(models, frame):
@@ -60,6 +73,8 @@ def test_joint_file_holds_both_and_decodes_depth_after_colour(models, frame):
     alone = mmcodec.decompress(mmcodec.compress(color))["image"]
     assert np.array_equal(decoded["image"], alone)   # the colour part is the RGB model's own file
     assert mmc.model_version == 1 and mmc.codec_params["image_model_version"] == 2   # float depth, fixed-point colour
+    with pytest.raises(ModelError, match="needs version 2"):   # the conditioned depth has no fixed-point mode
+        mmcodec.decompress(write_mmc(replace(mmc, model_version=2)), model=models["rgb-conditional-depth"])
     for bad in ("2", 3):
         tampered = replace(mmc, codec_params={**mmc.codec_params, "image_model_version": bad})
         with pytest.raises((DecodeMismatchError, ModelError)):

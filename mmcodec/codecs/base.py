@@ -14,9 +14,10 @@ Inputs of any height and width are padded (edge replication) to a multiple of
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -43,6 +44,17 @@ class CodedLatents:
     "integer" (its fixed-point copy, :mod:`mmcodec.layers.integer_network`); the file records it."""
 
 
+@contextlib.contextmanager
+def float_entropy_parameters(codec: "LearnedCodec") -> Iterator[None]:
+    """Inside: ``codec`` codes with the float entropy parameters, as every file before model version 2
+    (``mmcodec.api.MODEL_VERSIONS``), which a decoder of that time reads too."""
+    previous, codec._writes_float_entropy_parameters = codec._writes_float_entropy_parameters, True
+    try:
+        yield
+    finally:
+        codec._writes_float_entropy_parameters = previous
+
+
 def latent_digest(*integer_tensors: torch.Tensor) -> str:
     """SHA-256 (first 16 hex digits) of the quantised latents, as int32 little-endian."""
     h = hashlib.sha256()
@@ -60,10 +72,16 @@ class LearnedCodec(nn.Module):
                               # the decoded colour) or "rgbd" (an RGB-D stack in, one of its modalities out)
     entropy_parameter_modes: tuple[str, ...] = ("float",)
     """Values of :attr:`CodedLatents.entropy_parameters` that this codec decodes (its encoder writes the last)."""
+    _writes_float_entropy_parameters = False
 
     def __init__(self, in_channels: int = 3) -> None:
         super().__init__()
         self.in_channels = in_channels
+
+    def encoder_entropy_parameters(self) -> str:
+        """The entropy parameters :meth:`compress` codes with: the last mode, or "float" inside
+        :func:`float_entropy_parameters`."""
+        return "float" if self._writes_float_entropy_parameters else self.entropy_parameter_modes[-1]
 
     # -- configuration recorded with weights -------------------------------------------------
     def config(self) -> dict:

@@ -33,6 +33,7 @@ from ..entropy.conditional import GaussianConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..errors import ModelError
 from ..layers import GDN, conv, deconv
+from ..layers.integer_network import integer_network_for
 from ..layers.native import exact_kernels, native_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .latent_widening import widened_latent_state
@@ -103,6 +104,7 @@ class DepthMeanScaleCodec(LearnedCodec):
             nn.Conv2d(m * 2, m * 2, 1)) if conditioned else None
         self.z_model = FactorizedEntropyModel(n)
         self.y_model = GaussianConditional()
+        self._integer_h_s: dict = {}
 
     def config(self) -> dict:
         config = {"n": self.n, "m": self.m, "context_channels": self.context_channels,
@@ -167,8 +169,17 @@ class DepthMeanScaleCodec(LearnedCodec):
         depth = x[:, : self.depth_channels] * self.depth_gain
         return depth, (x[:, self.depth_channels:] if self.context is not None else None)
 
-    def _gaussian_parameters(self, z_hat: torch.Tensor, features: list[torch.Tensor] | None
+    @property
+    def entropy_parameter_modes(self) -> tuple[str, ...]:
+        """Depth alone: the fixed-point h_s as for images (:mod:`mmcodec.layers.integer_network`);
+        conditioned: float (its colour features pass through GDN, which that module does not convert)."""
+        return ("float",) if self.context is not None else ("float", "integer")
+
+    def _gaussian_parameters(self, z_hat: torch.Tensor, features: list[torch.Tensor] | None, mode: str = "float"
                              ) -> tuple[torch.Tensor, torch.Tensor]:
+        if mode == "integer":   # depth alone (entropy_parameter_modes): σ in float64 and μ in float32, both exact
+            scales, means = integer_network_for(self.h_s, self._integer_h_s)(z_hat).chunk(2, dim=1)
+            return scales, means.float()
         params = self.h_s(z_hat)
         if self.entropy_parameters is not None:
             conditioned = self.entropy_parameters(torch.cat([params, features[3]], dim=1))
@@ -227,13 +238,14 @@ class DepthMeanScaleCodec(LearnedCodec):
                          ) -> CodedLatents:
         self._check_side(side)
         y, z = latents["y"], latents["z"]
+        mode = self.encoder_entropy_parameters()
         z_data, z_hat = self.z_model.compress(z)
         with exact_kernels():
-            scales, means = self._gaussian_parameters(z_hat, side)
-        y_data, y_hat = self.y_model.compress(y, scales, means)
+            scales, means = self._gaussian_parameters(z_hat, side, mode)
+        y_data, y_hat = self.y_model.compress(y, scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
-                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]})
+                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]}, mode)
 
     def _check_side(self, side: list[torch.Tensor] | None) -> None:
         if (side is None) != (self.context is None):
@@ -246,10 +258,11 @@ class DepthMeanScaleCodec(LearnedCodec):
             raise ValueError("a conditional depth codec needs the decoded RGB, an unconditional one none")
         with exact_kernels():
             features = self.context(context) if context is not None else None
+        mode = coded.entropy_parameters
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
         with exact_kernels():
-            scales, means = self._gaussian_parameters(z_hat, features)
-        y_hat = self.y_model.decompress(coded.streams["y"], scales, means)
+            scales, means = self._gaussian_parameters(z_hat, features, mode)
+        y_hat = self.y_model.decompress(coded.streams["y"], scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         with native_kernels():
             x_hat = self.g_s(y_hat, features) / self.depth_gain

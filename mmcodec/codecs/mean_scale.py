@@ -3,8 +3,9 @@ the hyperprior of arXiv 1802.01436 predicting a mean and a scale per element, eq
 the autoregressive context). The decoder input is round(y - μ) + μ.
 
 Coding computes μ and σ with a fixed-point copy of h_s (:mod:`mmcodec.layers.integer_network`,
-after arXiv 1905.11940), so that a file decodes on any platform; files written before it (no
-``entropy_parameters`` in the header) are decoded with the float h_s they were written with."""
+after arXiv 1905.11940), so that a file decodes on any platform (files of model version 2,
+``mmcodec.api.MODEL_VERSIONS``); files written before it (version 1) are decoded with the float h_s
+they were written with."""
 from __future__ import annotations
 
 import torch
@@ -123,7 +124,7 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
     @torch.no_grad()
     def compress_latents(self, latents: dict[str, torch.Tensor], side: object = None) -> CodedLatents:
         y, z = latents["y"], latents["z"]
-        mode = self.entropy_parameter_modes[-1]
+        mode = self.encoder_entropy_parameters()
         z_data, z_hat = self.z_model.compress(z)
         scales, means = self._coding_hyper(z_hat, mode)
         y_data, y_hat = self.y_model.compress(y, scales, means, exact_scales=mode == "integer")

@@ -24,8 +24,19 @@ def test_the_reversed_copy_is_the_same_function_with_other_sums() -> None:
 def test_one_image_measured_both_ways(tmp_path) -> None:
     crop = Image.open(ASTRONAUT).convert("RGB").crop((0, 0, 192, 128))
     crop.save(tmp_path / "crop.png")
-    row = load_benchmark("entropy_parameter_agreement").measure(find_entry(), [tmp_path / "crop.png"])
+    bench = load_benchmark("entropy_parameter_agreement")
+    row = bench.measure(find_entry(), bench.kodak_inputs(tmp_path), 255)
     assert row["images"] == 1 and row["scales"] == 128 * 8 * 12
     assert row["integer_disagreeing_scales"] == 0 and row["integer_images_affected"] == 0
     assert abs(row["integer_bytes"] - row["float_bytes"]) <= 8    # a few bytes at most on 128×192
     assert abs(row["integer_psnr"] - row["float_psnr"]) < 0.01
+
+
+def test_a_depth_only_model_measured_both_ways() -> None:
+    """A depth map from a shipped depth model's own range, 128×192 (ramps with a step)."""
+    ramp = torch.linspace(0.01, 0.06, 192).repeat(128, 1)
+    ramp[:, 96:] += 0.02
+    bench = load_benchmark("entropy_parameter_agreement")
+    row = bench.measure(find_entry("depth-mean-scale-n32-mse-512"), [ramp[None, None]], 65535)
+    assert row["integer_disagreeing_scales"] == 0 and row["scales"] > 0
+    assert abs(row["integer_bytes"] - row["float_bytes"]) <= 8

@@ -123,3 +123,16 @@ def test_prior_residual_is_recorded_in_the_config():
     again = create("rgb-conditional-depth", **model.config())
     again.load_state_dict(model.state_dict())
     assert again.prior_residual
+
+
+def test_depth_alone_codes_with_fixed_point_entropy_parameters_and_conditioned_with_float(codec):
+    from mmcodec.codecs.base import float_entropy_parameters
+
+    x = codec.pad(_input(codec))
+    coded = codec.compress(x)
+    assert coded.entropy_parameters == ("float" if codec.context is not None else "integer")
+    context = x[:, 1:] if codec.context is not None else None
+    assert codec.decompress(coded, context)[1] == coded.digest
+    with float_entropy_parameters(codec):
+        legacy = codec.compress(x)
+    assert legacy.entropy_parameters == "float" and codec.decompress(legacy, context)[1] == legacy.digest

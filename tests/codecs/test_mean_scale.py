@@ -1,6 +1,7 @@
 """codecs/mean_scale.py: coding with the fixed-point entropy parameters, and with the float ones of older files."""
 import torch
 
+from mmcodec.codecs.base import float_entropy_parameters
 from mmcodec.codecs.mean_scale import MeanScaleHyperpriorCodec
 
 
@@ -23,9 +24,8 @@ def test_the_encoder_codes_with_the_fixed_point_entropy_parameters() -> None:
 def test_float_entropy_parameters_round_trip_as_files_before_them() -> None:
     codec = small_codec()
     x = torch.rand(1, 3, 64, 128)
-    codec.entropy_parameter_modes = ("float",)
-    coded = codec.compress(x)
-    del codec.entropy_parameter_modes
+    with float_entropy_parameters(codec):
+        coded = codec.compress(x)
     assert coded.entropy_parameters == "float"
     assert codec.decompress(coded)[1] == coded.digest
 
@@ -35,9 +35,9 @@ def test_both_modes_give_nearly_the_same_decoder_input() -> None:
     codec = small_codec()
     x = torch.rand(1, 3, 128, 128)
     integer = codec.compress(x)
-    codec.entropy_parameter_modes = ("float",)
-    floating = codec.compress(x)
-    del codec.entropy_parameter_modes
+    with float_entropy_parameters(codec):
+        floating = codec.compress(x)
+    assert codec.compress(x).entropy_parameters == "integer"   # back to the fixed point after the block
     size = sum(len(s) for s in integer.streams.values())
     assert abs(size - sum(len(s) for s in floating.streams.values())) <= max(4, size // 100)
     assert torch.allclose(codec.decompress(integer)[0], codec.decompress(floating)[0], atol=0.02)

@@ -63,3 +63,15 @@ def test_scale_indexes_snap_to_the_nearest_table_entry() -> None:
     table = default_scale_table()
     assert model.scale_indexes(table).tolist() == list(range(table.numel()))
     assert model.scale_indexes(torch.tensor([1e-6, 1e6])).tolist() == [0, table.numel() - 1]
+
+
+def test_exact_scale_indexes_snap_as_the_logarithm_does_with_exact_thresholds() -> None:
+    model = GaussianConditional()
+    table = default_scale_table().double()
+    assert model.exact_scale_indexes(table).tolist() == list(range(table.numel()))
+    assert model.exact_scale_indexes(torch.tensor([1e-6, 1e6], dtype=torch.float64)).tolist() == [0, table.numel() - 1]
+    scales = torch.exp(torch.linspace(-3.0, 6.0, 10_001, dtype=torch.float64))   # 0.05 … 403
+    assert (model.exact_scale_indexes(scales) == model.scale_indexes(scales)).all()
+    midpoint = torch.sqrt(table[10] * table[11])    # the threshold itself goes up, the next value down goes down
+    below = torch.nextafter(midpoint, torch.tensor(0.0, dtype=torch.float64))
+    assert model.exact_scale_indexes(torch.stack([below, midpoint])).tolist() == [10, 11]
