@@ -394,6 +394,7 @@ def test_cli_round_trip_info_and_no_temp_files(tmp_path, capsys, astronaut):
     for stream, payload in mmc.streams:
         assert f"stream {stream.name}: {len(payload)} bytes" in out
     assert "256x256x3" in out
+    assert "(version 2: integer entropy parameters," in out
 
 
 @pytest.mark.parametrize("kind", ["grey8", "rgb16"])

@@ -107,12 +107,14 @@ def cmd_decompress(args: argparse.Namespace) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> None:
+    from ..api import MODEL_VERSIONS
     from ..container import read_mmc
 
     data = read_input(Path(args.file))
     mmc = read_mmc(data)
     print(f"file: {args.file} ({len(data)} bytes)")
-    print(f"model: {mmc.model_id} (version {mmc.model_version}, weights {mmc.weights_digest})")
+    version = f"{MODEL_VERSIONS.get(mmc.model_version, 'unknown')} entropy parameters"
+    print(f"model: {mmc.model_id} (version {mmc.model_version}: {version}, weights {mmc.weights_digest})")
     print(f"latent digest: {mmc.latent_digest}")
     print("codec parameters: " + ", ".join(f"{k} {v}" for k, v in mmc.codec_params.items()))
     for m in mmc.modalities:
