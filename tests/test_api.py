@@ -183,3 +183,16 @@ def test_files_of_the_float_entropy_parameters_still_decode(crop256):
         legacy = mmcodec.compress(crop256)
     assert read_header(legacy).model_version == 1
     assert psnr(mmcodec.decompress(legacy)["image"], crop256, 255) > 27
+
+
+def test_the_model_version_decides_how_a_file_decodes():
+    """The committed version-1 file read as version 2 (fixed-point entropy parameters) fails the latent
+    digest check: some of its σ fall on other table entries, so the version field is not cosmetic."""
+    from dataclasses import replace
+
+    from mmcodec.container import read_mmc, write_mmc
+    from mmcodec.errors import DecodeMismatchError
+
+    legacy = read_mmc((DATA / "astronaut-crop-model-version-1.mmc").read_bytes())
+    with pytest.raises(DecodeMismatchError, match="digest mismatch"):
+        mmcodec.decompress(write_mmc(replace(legacy, model_version=2)))
