@@ -78,8 +78,7 @@ def float_scales(h_s: torch.nn.Sequential, reversed_h_s: torch.nn.Sequential, z_
     return [out.chunk(2, dim=1)[0] for out in (first, second, third)]
 
 
-def integer_scales(h_s: torch.nn.Sequential, reversed_h_s: torch.nn.Sequential, z_hat: torch.Tensor) -> list:
-    network, reversed_network = IntegerNetwork(h_s), IntegerNetwork(reversed_h_s)
+def integer_scales(network: IntegerNetwork, reversed_network: IntegerNetwork, z_hat: torch.Tensor) -> list:
     first = network(z_hat)
     with onednn_on_two_threads():
         second = network(z_hat)
@@ -124,6 +123,8 @@ def measure(entry, inputs: list[torch.Tensor], levels: int) -> dict:
     the three computations, float and fixed point, and both codings' bytes, PSNR and h_s time."""
     codec = load_model(entry)
     reversed_h_s = reversed_input_copy(codec.h_s)
+    networks = {"float": (codec.h_s, reversed_h_s),
+                "integer": (IntegerNetwork(codec.h_s), IntegerNetwork(reversed_h_s))}   # built once per model
     disagreements = {"float": [0, 0], "integer": [0, 0]}   # [elements, inputs]
     elements = 0
     sizes = {"float": 0, "integer": 0}
@@ -135,7 +136,7 @@ def measure(entry, inputs: list[torch.Tensor], levels: int) -> dict:
             medians = codec.z_model.medians.view(1, -1, 1, 1)
             z_hat = torch.round(latents["z"] - medians) + medians
         for mode, compute in (("float", float_scales), ("integer", integer_scales)):
-            scales = compute(codec.h_s, reversed_h_s, z_hat)
+            scales = compute(*networks[mode], z_hat)
             index = codec.y_model.exact_scale_indexes if mode == "integer" else codec.y_model.scale_indexes
             reference = index(scales[0])
             differing = sum(int((index(s) != reference).sum()) for s in scales[1:])

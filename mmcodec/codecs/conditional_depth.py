@@ -33,11 +33,10 @@ from ..entropy.conditional import GaussianConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..errors import ModelError
 from ..layers import GDN, conv, deconv
-from ..layers.integer_network import integer_network_for
 from ..layers.native import exact_kernels, native_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .latent_widening import widened_latent_state
-from .mean_scale import hyper_analysis, hyper_synthesis
+from .mean_scale import fixed_point_hyper, hyper_analysis, hyper_synthesis
 from .registry import register
 from .warm_start import grown_state
 
@@ -104,7 +103,6 @@ class DepthMeanScaleCodec(LearnedCodec):
             nn.Conv2d(m * 2, m * 2, 1)) if conditioned else None
         self.z_model = FactorizedEntropyModel(n)
         self.y_model = GaussianConditional()
-        self._integer_h_s: dict = {}
 
     def config(self) -> dict:
         config = {"n": self.n, "m": self.m, "context_channels": self.context_channels,
@@ -177,9 +175,8 @@ class DepthMeanScaleCodec(LearnedCodec):
 
     def _gaussian_parameters(self, z_hat: torch.Tensor, features: list[torch.Tensor] | None, mode: str = "float"
                              ) -> tuple[torch.Tensor, torch.Tensor]:
-        if mode == "integer":   # depth alone (entropy_parameter_modes): σ in float64 and μ in float32, both exact
-            scales, means = integer_network_for(self.h_s, self._integer_h_s)(z_hat).chunk(2, dim=1)
-            return scales, means.float()
+        if mode == "integer":   # depth alone (entropy_parameter_modes)
+            return fixed_point_hyper(self.h_s, z_hat)
         params = self.h_s(z_hat)
         if self.entropy_parameters is not None:
             conditioned = self.entropy_parameters(torch.cat([params, features[3]], dim=1))

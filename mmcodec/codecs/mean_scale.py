@@ -38,6 +38,13 @@ def hyper_synthesis(n: int, m: int) -> nn.Sequential:
                          nn.LeakyReLU(inplace=True), conv(m * 3 // 2, m * 2, 3, 1))
 
 
+def fixed_point_hyper(h_s: nn.Sequential, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """σ (float64) and μ (float32) of y from the fixed-point copy of :func:`hyper_synthesis`'s h_s
+    (:mod:`mmcodec.layers.integer_network`): exact multiples of 2^-14, the same on every platform."""
+    scales, means = integer_network_for(h_s)(z_hat).chunk(2, dim=1)
+    return scales, means.float()
+
+
 @register("mean-scale", "mbt2018-mean", "mean-scale-hyperprior")
 class MeanScaleHyperpriorCodec(LearnedCodec):
     padding_multiple = 64
@@ -58,7 +65,6 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         self.h_s = hyper_synthesis(n, m)
         self.z_model = FactorizedEntropyModel(n)
         self.y_model = _DISTRIBUTIONS[distribution]()
-        self._integer_h_s: dict = {}
 
     def config(self) -> dict:
         config = {"n": self.n, "m": self.m, "in_channels": self.in_channels, "distribution": self.distribution}
@@ -90,8 +96,7 @@ class MeanScaleHyperpriorCodec(LearnedCodec):
         """σ and μ as the decoder computes them: "integer" → exact multiples of 2^-14 from the
         fixed-point h_s (σ in float64, μ in float32, both exact); "float" → the float h_s."""
         if mode == "integer":
-            scales, means = integer_network_for(self.h_s, self._integer_h_s)(z_hat).chunk(2, dim=1)
-            return scales, means.float()
+            return fixed_point_hyper(self.h_s, z_hat)
         with exact_kernels():
             return self._hyper(z_hat)
 

@@ -26,6 +26,7 @@ weights of h_s too little range for exact sums.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -123,10 +124,14 @@ class IntegerNetwork:
         return (values / 2.0 ** ACTIVATION_BITS).to(x.device)
 
 
-def integer_network_for(network: nn.Sequential, cache: dict) -> IntegerNetwork:
-    """The :class:`IntegerNetwork` of ``network``'s current weights, rebuilt when they change
-    (``cache`` is a dict owned by the caller; the key follows each parameter's storage and version)."""
+_COPIES: "weakref.WeakKeyDictionary[nn.Module, tuple[tuple, IntegerNetwork]]" = weakref.WeakKeyDictionary()
+
+
+def integer_network_for(network: nn.Sequential) -> IntegerNetwork:
+    """The :class:`IntegerNetwork` of ``network``'s current weights, built once and rebuilt when they
+    change (the key follows each parameter's storage and version; the copy goes with the network)."""
     key = tuple((p.data_ptr(), p._version) for p in network.parameters())
-    if cache.get("key") != key:
-        cache["key"], cache["network"] = key, IntegerNetwork(network)
-    return cache["network"]
+    cached = _COPIES.get(network)
+    if cached is None or cached[0] != key:
+        cached = _COPIES[network] = (key, IntegerNetwork(network))
+    return cached[1]

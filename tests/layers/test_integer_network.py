@@ -103,9 +103,8 @@ def test_input_beyond_the_exact_range_is_clamped_not_wrong() -> None:
 def test_cached_copy_follows_new_weights() -> None:
     torch.manual_seed(0)
     network = nn.Sequential(nn.Conv2d(2, 2, 3, padding=1))
-    cache: dict = {}
-    first = integer_network_for(network, cache)
-    assert integer_network_for(network, cache) is first
+    first = integer_network_for(network)
+    assert integer_network_for(network) is first
     with torch.no_grad():
         network[0].weight.mul_(2)
-    assert integer_network_for(network, cache) is not first
+    assert integer_network_for(network) is not first
