@@ -108,6 +108,14 @@ def model_version(coded: CodedLatents) -> int:
     return next(version for version, mode in MODEL_VERSIONS.items() if mode == coded.entropy_parameters)
 
 
+def written_model_version(architecture: str) -> int:
+    """The ``model_version`` of the files that codecs of ``architecture`` write now."""
+    from .codecs import architecture_class
+
+    mode = architecture_class(architecture).entropy_parameter_modes[-1]
+    return next(version for version, known in MODEL_VERSIONS.items() if known == mode)
+
+
 def entropy_parameters_of(version: int, codec: LearnedCodec, model_id: str) -> str:
     """The mode of a file's ``model_version``, refused in one line when ``codec`` cannot decode it."""
     mode = MODEL_VERSIONS.get(version)

@@ -196,3 +196,44 @@ def test_the_model_version_decides_how_a_file_decodes():
     legacy = read_mmc((DATA / "astronaut-crop-model-version-1.mmc").read_bytes())
     with pytest.raises(DecodeMismatchError, match="digest mismatch"):
         mmcodec.decompress(write_mmc(replace(legacy, model_version=2)))
+
+
+def golden_rgbd_depth(colour: np.ndarray) -> np.ndarray:
+    """The depth map of tests/data/astronaut-crop-rgbd-model-version-1.mmc (tests/data/README.md)."""
+    rows, cols = np.mgrid[0:colour.shape[0], 0:colour.shape[1]]
+    depth = (1500 + 12 * rows + 4 * cols + 300 * (colour[..., 0] > 128)).astype(np.uint16)
+    depth[40:48, 60:90] = 0
+    return depth
+
+
+def test_joint_rgbd_files_of_the_float_entropy_parameters_still_decode(astronaut):
+    """A joint file written before the conditioned depth codec had fixed-point entropy parameters
+    (depth of model version 1, colour of version 2) decodes to the depth it decoded to then."""
+    data = (DATA / "astronaut-crop-rgbd-model-version-1.mmc").read_bytes()
+    assert read_header(data).model_version == 1
+    decoded = mmcodec.decompress(data)
+    expected = np.asarray(PILImage.open(DATA / "astronaut-crop-rgbd-model-version-1-depth.png"))
+    assert np.array_equal(decoded["depth"], expected)
+    depth = golden_rgbd_depth(golden_crop(astronaut))
+    assert np.array_equal(decoded["depth"] == 0, depth == 0)
+
+
+def test_new_joint_rgbd_files_are_model_version_2(astronaut):
+    from mmcodec.depth_api import compress_rgbd
+
+    colour = golden_crop(astronaut)
+    depth = golden_rgbd_depth(colour)
+    data = compress_rgbd(colour, depth, depth_coding="conditioned")
+    assert read_header(data).model_version == 2
+    decoded = mmcodec.decompress(data)["depth"]
+    valid = depth > 0
+    assert np.array_equal(decoded == 0, ~valid)
+    assert np.abs(decoded[valid].astype(int) - depth[valid]).mean() < 40   # measured 18.4 mm
+
+
+def test_the_model_version_each_architecture_writes() -> None:
+    from mmcodec.api import written_model_version
+
+    assert [written_model_version(a) for a in ("mean-scale", "mean-scale-channel", "depth-mean-scale",
+                                               "rgb-conditional-depth")] == [2, 2, 2, 2]
+    assert [written_model_version(a) for a in ("factorized", "tcm", "ms2020")] == [1, 1, 1]

@@ -72,9 +72,11 @@ def test_joint_file_holds_both_and_decodes_depth_after_colour(models, frame):
     assert np.array_equal(decoded["depth"] == 0, depth == 0)
     alone = mmcodec.decompress(mmcodec.compress(color))["image"]
     assert np.array_equal(decoded["image"], alone)   # the colour part is the RGB model's own file
-    assert mmc.model_version == 1 and mmc.codec_params["image_model_version"] == 2   # float depth, fixed-point colour
-    with pytest.raises(ModelError, match="needs version 2"):   # the conditioned depth has no fixed-point mode
-        mmcodec.decompress(write_mmc(replace(mmc, model_version=2)), model=models["rgb-conditional-depth"])
+    assert mmc.model_version == 2 and mmc.codec_params["image_model_version"] == 2   # fixed-point depth and colour
+    with pytest.raises(ModelError, match="needs version 3"):
+        mmcodec.decompress(write_mmc(replace(mmc, model_version=3)), model=models["rgb-conditional-depth"])
+    with pytest.raises(DecodeMismatchError, match="digest mismatch"):   # version 1: the float networks
+        mmcodec.decompress(write_mmc(replace(mmc, model_version=1)), model=models["rgb-conditional-depth"])
     for bad in ("2", 3):
         tampered = replace(mmc, codec_params={**mmc.codec_params, "image_model_version": bad})
         with pytest.raises((DecodeMismatchError, ModelError)):

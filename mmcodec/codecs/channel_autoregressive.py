@@ -37,6 +37,7 @@ from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
 from ..layers.native import exact_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
+from .fixed_point_slices import FixedPointSlices
 from .registry import register
 from .warm_start import state_with_transforms
 
@@ -67,6 +68,19 @@ class ChannelConditionalCodec(LearnedCodec):
     def _coding_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with exact_kernels():
             return self._hyper(z_hat)
+
+    def _fixed_point_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(means, scales) of the hyperprior from fixed-point networks, for a subclass whose
+        ``entropy_parameter_modes`` include "integer"."""
+        raise NotImplementedError
+
+    def _slice_coding(self, z_hat: torch.Tensor, mode: str, device: torch.device
+                      ) -> tuple[torch.Tensor, torch.Tensor, "ChannelContextEntropyModel | FixedPointSlices"]:
+        """The hyperprior's outputs and the slice coder as ``mode`` computes them: "float", the float
+        networks on exact kernels; "integer", their fixed-point copies (:mod:`.fixed_point_slices`)."""
+        if mode == "integer":
+            return *self._fixed_point_hyper(z_hat), FixedPointSlices(self.y_model)
+        return *self._coding_hyper(z_hat.to(device)), self.y_model
 
     def slice_names(self) -> list[str]:
         return [f"y{i}" for i in range(self.y_model.num_slices)]
@@ -106,26 +120,27 @@ class ChannelConditionalCodec(LearnedCodec):
     @torch.no_grad()
     def compress_latents(self, latents: dict[str, torch.Tensor], side: object = None) -> CodedLatents:
         y, z = latents["y"], latents["z"]
+        mode = self.encoder_entropy_parameters()
         z_data, z_hat = self.z_model.compress(z.cpu())
-        latent_means, latent_scales = self._coding_hyper(z_hat.to(y.device))
-        y_streams, _, residuals = self.y_model.compress(y, latent_means, latent_scales)
+        latent_means, latent_scales, slices = self._slice_coding(z_hat, mode, y.device)
+        y_streams, _, residuals = slices.compress(y, latent_means, latent_scales)
         names = self.slice_names()
         streams = {"z": z_data, **dict(zip(names, y_streams))}
         shapes = {"z": list(z.shape), **{n: list(y.shape[:1]) + [self.y_model.slice_channels] + list(y.shape[2:])
                                          for n in names}}
         medians = self.z_model.medians.detach().cpu().view(1, -1, 1, 1)
         dependencies = {n: ["z", *names[:self.y_model.support_count(i)]] for i, n in enumerate(names)}
-        return CodedLatents(streams, shapes, latent_digest(z_hat - medians, residuals), dependencies)
+        return CodedLatents(streams, shapes, latent_digest(z_hat - medians, residuals), dependencies, mode)
 
     @torch.no_grad()
     def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:
         device = next(self.parameters()).device
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
-        latent_means, latent_scales = self._coding_hyper(z_hat.to(device))
-        y_hat, residuals = self.y_model.decompress([coded.streams[n] for n in self.slice_names()],
-                                                   latent_means, latent_scales)
+        latent_means, latent_scales, slices = self._slice_coding(z_hat, coded.entropy_parameters, device)
+        y_hat, residuals = slices.decompress([coded.streams[n] for n in self.slice_names()],
+                                             latent_means, latent_scales)
         medians = self.z_model.medians.detach().cpu().view(1, -1, 1, 1)
-        return self.synthesis(y_hat), latent_digest(z_hat - medians, residuals)
+        return self.synthesis(y_hat.to(device, torch.float32)), latent_digest(z_hat - medians, residuals)
 
 
 def _slice_transform(hidden: tuple[int, int]):

@@ -19,12 +19,20 @@ start at zero, and so does e's last layer, so the conditioned model begins as th
 and training can only add what the colour tells it (the zero-initialised branch of ControlNet,
 Zhang et al., arXiv 2302.05543).
 
+Coding computes the entropy parameters with fixed-point copies of h_s, of f_c down to its 1/16
+features (GDN included) and of e (:mod:`mmcodec.layers.integer_network`, after arXiv 1905.11940),
+so that a file decodes on any platform (model version 2, ``mmcodec.api.MODEL_VERSIONS``); files of
+version 1 are decoded with the float networks they were written with. The other context features
+feed only g_s and stay float.
+
 Training input is one tensor ``[d, x̂_rgb]`` (1 + 3 channels) with the depth first; the output
 ``x_hat`` is the depth alone (``out_channels`` = 1). Depth arrives as millimetres / 65535 (the
 16-bit range) and is multiplied by ``depth_gain`` inside the network so its values span about
 [0, 1] for indoor scenes (65535 / 8 ≈ 8.2 m).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -33,6 +41,7 @@ from ..entropy.conditional import GaussianConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..errors import ModelError
 from ..layers import GDN, conv, deconv
+from ..layers.integer_network import integer_network_for
 from ..layers.native import exact_kernels, native_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .latent_widening import widened_latent_state
@@ -55,6 +64,15 @@ class ContextEncoder(nn.Module):
             x = stage(x)
             features.append(x)
         return features  # [1/2, 1/4, 1/8, 1/16]
+
+
+@dataclass
+class ColourContext:
+    """What a conditioned depth codec's decoder has of the colour: x̂_rgb (padded, on [0, 1]) and
+    f_c(x̂_rgb) (float features at 1/2 … 1/16, for g_s and the float entropy parameters)."""
+
+    image: torch.Tensor
+    features: list[torch.Tensor]
 
 
 class FusedSynthesis(nn.Module):
@@ -167,22 +185,37 @@ class DepthMeanScaleCodec(LearnedCodec):
         depth = x[:, : self.depth_channels] * self.depth_gain
         return depth, (x[:, self.depth_channels:] if self.context is not None else None)
 
-    @property
-    def entropy_parameter_modes(self) -> tuple[str, ...]:
-        """Depth alone: the fixed-point h_s as for images (:mod:`mmcodec.layers.integer_network`);
-        conditioned: float (its colour features pass through GDN, which that module does not convert)."""
-        return ("float",) if self.context is not None else ("float", "integer")
+    entropy_parameter_modes = ("float", "integer")
 
-    def _gaussian_parameters(self, z_hat: torch.Tensor, features: list[torch.Tensor] | None, mode: str = "float"
-                             ) -> tuple[torch.Tensor, torch.Tensor]:
-        if mode == "integer":   # depth alone (entropy_parameter_modes)
-            return fixed_point_hyper(self.h_s, z_hat)
+    def _gaussian_parameters(self, z_hat: torch.Tensor, features: list[torch.Tensor] | None, mode: str = "float",
+                             image: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """σ and μ of y: "float" from the float networks and the float ``features``; "integer" from
+        the fixed-point copies (exact multiples of 2^-14; σ in float64, μ in float32), the context
+        computed again from ``image`` (x̂_rgb) by the fixed-point f_c."""
+        if mode == "integer":
+            if self.entropy_parameters is None:
+                return fixed_point_hyper(self.h_s, z_hat)
+            hyper = integer_network_for(self.h_s)(z_hat)
+            context = integer_network_for(self.context)(image)   # f_c's last output: the 1/16 features
+            params = integer_network_for(self.entropy_parameters)(torch.cat([hyper, context], dim=1))
+            scales, means = (hyper + params if self.prior_residual else params).chunk(2, dim=1)
+            return scales, means.float()
         params = self.h_s(z_hat)
         if self.entropy_parameters is not None:
             conditioned = self.entropy_parameters(torch.cat([params, features[3]], dim=1))
             params = params + conditioned if self.prior_residual else conditioned
         scales, means = params.chunk(2, dim=1)
         return scales, means
+
+    def _coding_parameters(self, z_hat: torch.Tensor, features: list[torch.Tensor] | None, mode: str,
+                           image: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """σ and μ as the coder computes them: the float networks on native kernels and one thread
+        (:func:`exact_kernels`: the same bits on one machine); the fixed-point copies on all threads
+        (their sums are exact in any order)."""
+        if mode == "integer":
+            return self._gaussian_parameters(z_hat, None, mode, image)
+        with exact_kernels():
+            return self._gaussian_parameters(z_hat, features)
 
     def _analysis_input(self, depth: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         return depth if context is None else torch.cat([depth, context], dim=1)
@@ -208,22 +241,23 @@ class DepthMeanScaleCodec(LearnedCodec):
         return {"y": y, "z": self.h_a(y)}
 
     @torch.no_grad()
-    def side_information(self, x: torch.Tensor) -> list[torch.Tensor] | None:
-        """The context features f_c(x̂_rgb) (None unconditioned), computed as the decoder does."""
+    def side_information(self, x: torch.Tensor) -> ColourContext | None:
+        """x̂_rgb and its context features f_c(x̂_rgb) (None unconditioned), computed as the decoder does."""
         _, context = self._split(x)
         if context is None:
             return None
         with exact_kernels():
-            return self.context(context)
+            return ColourContext(context, self.context(context))
 
     def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding,
-                        side: list[torch.Tensor] | None = None) -> dict:
+                        side: ColourContext | None = None) -> dict:
         self._check_side(side)
+        features = side.features if side is not None else None
         z_hat = rounding(latents["z"], self.z_model.medians.detach().view(1, -1, 1, 1))
-        scales, means = self._gaussian_parameters(z_hat, side)
+        scales, means = self._gaussian_parameters(z_hat, features)
         y_hat = rounding(latents["y"], means)
         likelihoods = {"y": self.y_model.likelihood(y_hat, scales, means), "z": self.z_model.likelihood(z_hat)}
-        return {"x_hat": self.g_s(y_hat, side) / self.depth_gain, "likelihoods": likelihoods}
+        return {"x_hat": self.g_s(y_hat, features) / self.depth_gain, "likelihoods": likelihoods}
 
     @torch.no_grad()
     def compress(self, x: torch.Tensor) -> CodedLatents:
@@ -231,20 +265,20 @@ class DepthMeanScaleCodec(LearnedCodec):
         return self.compress_latents(self.initial_latents(x), self.side_information(x))
 
     @torch.no_grad()
-    def compress_latents(self, latents: dict[str, torch.Tensor], side: list[torch.Tensor] | None = None
+    def compress_latents(self, latents: dict[str, torch.Tensor], side: ColourContext | None = None
                          ) -> CodedLatents:
         self._check_side(side)
         y, z = latents["y"], latents["z"]
         mode = self.encoder_entropy_parameters()
         z_data, z_hat = self.z_model.compress(z)
-        with exact_kernels():
-            scales, means = self._gaussian_parameters(z_hat, side, mode)
+        features, image = (side.features, side.image) if side is not None else (None, None)
+        scales, means = self._coding_parameters(z_hat, features, mode, image)
         y_data, y_hat = self.y_model.compress(y, scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
                             latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]}, mode)
 
-    def _check_side(self, side: list[torch.Tensor] | None) -> None:
+    def _check_side(self, side: ColourContext | None) -> None:
         if (side is None) != (self.context is None):
             raise ValueError("a conditional depth codec needs the context features, an unconditional one none")
 
@@ -253,12 +287,11 @@ class DepthMeanScaleCodec(LearnedCodec):
         """Depth / 65535 (padded size) and the latent digest; ``context`` = x̂_rgb when conditioned."""
         if (context is None) != (self.context is None):
             raise ValueError("a conditional depth codec needs the decoded RGB, an unconditional one none")
-        with exact_kernels():
-            features = self.context(context) if context is not None else None
         mode = coded.entropy_parameters
+        with exact_kernels() if mode == "float" else native_kernels():   # float: the features set σ, μ too
+            features = self.context(context) if context is not None else None
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
-        with exact_kernels():
-            scales, means = self._gaussian_parameters(z_hat, features, mode)
+        scales, means = self._coding_parameters(z_hat, features, mode, context)
         y_hat = self.y_model.decompress(coded.streams["y"], scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         with native_kernels():

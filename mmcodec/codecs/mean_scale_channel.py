@@ -16,7 +16,9 @@ about the next one. ms2020 learns its hyper-synthesis and slice transforms from 
 which on CPU budgets is far from the mean-scale model it would replace.
 
 Coding is ms2020's (:class:`~.channel_autoregressive.ChannelConditionalCodec`): ẑ with the
-factorized prior, then each slice one stream, decoded in order.
+factorized prior, then each slice one stream, decoded in order; with every network that sets the
+entropy parameters in fixed point (:mod:`.fixed_point_slices`, files of model version 2), so that a
+file decodes on any platform. Files of version 1 decode with the float networks.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from ..entropy.channel_context import ChannelContextEntropyModel
 from ..entropy.factorized import FactorizedEntropyModel
 from ..errors import ModelError
 from ..layers import conv, gdn_analysis, gdn_synthesis
+from ..layers.integer_network import integer_network_for
 from .channel_autoregressive import ChannelConditionalCodec
 from .mean_scale import hyper_analysis, hyper_synthesis
 from .registry import register
@@ -68,6 +71,7 @@ class MeanScaleChannelCodec(ChannelConditionalCodec):
 
     padding_multiple = 64
     test_config: ClassVar[dict] = {"n": 16, "m": 48, "num_slices": 4, "slice_hidden": [8, 8]}
+    entropy_parameter_modes = ("float", "integer")   # integer: .fixed_point_slices (model version 2)
 
     def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3, num_slices: int = 4,
                  slice_hidden: tuple[int, int] | list[int] = (64, 32)) -> None:
@@ -94,6 +98,10 @@ class MeanScaleChannelCodec(ChannelConditionalCodec):
 
     def _hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scales, means = self.h_s(z_hat).chunk(2, dim=1)     # mbt2018-mean's order
+        return means, scales
+
+    def _fixed_point_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scales, means = integer_network_for(self.h_s)(z_hat).chunk(2, dim=1)
         return means, scales
 
     def config(self) -> dict:

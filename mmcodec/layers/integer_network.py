@@ -17,6 +17,12 @@ activations (``clamp``) so that it provably does. After each layer the sum is re
 2^-F with round-half-up (an exact floor in float64), and the nonlinearities act on integers
 (LeakyReLU's slope as a fixed-point multiplier). The outputs are exact multiples of 2^-F.
 
+GDN (Ballé, Laparra, Simoncelli, arXiv 1511.06281, eq. 6: y_i = x_i / sqrt(β_i + Σ_j γ_ij x_j²))
+converts the same way: x² is rounded to units of 2^-F, γ to units of 2^-W and β to 2^-(F+W), so
+the normalisation pool β + Σ_j γ_ij x_j² is again an exact sum of integers; the square root and
+the division that follow act on single numbers, and IEEE 754 rounds both correctly, so they too
+give the same bits on every platform (unlike exp or tanh, whose last bit depends on the library).
+
 F = 14 and W = 16: the rounding of the activations, amplified by the layers after it, moves the
 default model's h_s outputs by at most 0.01 (μ up to ±46) and 0.0024 (σ) on a test input
 (``tests/layers/test_integer_network.py``), and on Kodak the files change by a few bytes
@@ -33,11 +39,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .gdn import GDN
+
 ACTIVATION_BITS = 14
 WEIGHT_BITS = 16
 SLOPE_BITS = 16
 EXACT_LIMIT = 2.0 ** 52  # below 2^53 with a margin for the rounding offset and the bias
 MIN_ACTIVATION_RANGE = 2.0 ** 10  # a layer must represent activations up to at least this magnitude
+EXACT_SQUARE = 2.0 ** 26  # |x| in units of 2^-ACTIVATION_BITS up to which x² is exact in float64
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,14 @@ class _IntegerLayer:
     output_padding: tuple[int, int]
     input_limit: float        # |input| is clamped to this (units of 2^-ACTIVATION_BITS)
     slope: int | None         # negative slope of a following LeakyReLU in units of 2^-SLOPE_BITS; 0 = ReLU
+
+
+@dataclass(frozen=True)
+class _IntegerNormalization:
+    """GDN (not its inverse) in fixed point: x / sqrt(β + Σ_j γ_ij x_j²)."""
+    gamma: torch.Tensor       # float64 holding integers, units of 2^-WEIGHT_BITS, shape (C, C, 1, 1)
+    beta: torch.Tensor        # float64 holding integers, units of 2^-(ACTIVATION_BITS + WEIGHT_BITS)
+    input_limit: float        # |input| is clamped to this (units of 2^-ACTIVATION_BITS)
 
 
 def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
@@ -78,21 +95,53 @@ def _integer_layer(layer: nn.Conv2d | nn.ConvTranspose2d, slope: int | None) -> 
                          _pair(getattr(layer, "output_padding", 0)), float(limit), slope)
 
 
+def _integer_normalization(gdn: GDN) -> _IntegerNormalization:
+    if gdn.inverse:
+        raise ValueError("integer network: inverse GDN is not supported")
+    with torch.no_grad():
+        beta, gamma = gdn._beta(gdn.beta), gdn._gamma(gdn.gamma)
+    channels = beta.numel()
+    gamma = _fixed(gamma, WEIGHT_BITS).reshape(channels, channels, 1, 1)
+    beta = _fixed(beta, ACTIVATION_BITS + WEIGHT_BITS)
+    if float(beta.min()) <= 0:
+        raise ValueError(f"integer network: β of {gdn} rounds to 0 (a division by zero)")
+    # The pool sums γ_ij·x_j² (x² in units of 2^-F) over j: bound x so that it stays below EXACT_LIMIT.
+    largest_square = (EXACT_LIMIT - float(beta.max())) / max(float(gamma.sum(dim=1).max()), 1.0)
+    limit = min(math.floor(math.sqrt(largest_square * 2 ** ACTIVATION_BITS)), EXACT_SQUARE)
+    if limit < MIN_ACTIVATION_RANGE * 2 ** ACTIVATION_BITS:
+        raise ValueError(f"integer network: γ of {gdn} too large for exact float64 sums")
+    return _IntegerNormalization(gamma, beta, float(limit))
+
+
+def _layers(module: nn.Module) -> list[nn.Module]:
+    """The convolutions, activations and GDNs of ``module`` in the order they are registered
+    (nested ``nn.Sequential``, ``nn.ModuleList`` and other containers are opened)."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.LeakyReLU, nn.ReLU, GDN)) or not list(module.children()):
+        return [module]
+    return [layer for child in module.children() for layer in _layers(child)]
+
+
 class IntegerNetwork:
-    """A fixed-point copy of an ``nn.Sequential`` of Conv2d / ConvTranspose2d layers, each
-    optionally followed by a LeakyReLU or ReLU; built from the float network's current weights.
+    """A fixed-point copy of a chain of Conv2d / ConvTranspose2d layers, each optionally followed
+    by a LeakyReLU, a ReLU or a GDN; built from the float network's current weights. The chain is
+    the network's layers in registration order (:func:`_layers`), which must be the order in which
+    its forward applies them, and the copy computes only the last layer's output.
 
     ``network(x)`` takes float input on any grid (it is rounded to units of 2^-ACTIVATION_BITS)
     and returns the output in float64, every value an exact multiple of 2^-ACTIVATION_BITS; the
     result is the same bit for bit on every platform and for every thread count.
     """
 
-    def __init__(self, network: nn.Sequential) -> None:
-        modules = list(network)
-        layers: list[_IntegerLayer] = []
+    def __init__(self, network: nn.Module) -> None:
+        modules = _layers(network)
+        layers: list[_IntegerLayer | _IntegerNormalization] = []
         index = 0
         while index < len(modules):
             layer = modules[index]
+            if isinstance(layer, GDN) and layers:
+                layers.append(_integer_normalization(layer))
+                index += 1
+                continue
             if not isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
                 raise ValueError(f"integer network: expected a convolution, got {layer.__class__.__name__}")
             slope = None
@@ -111,6 +160,9 @@ class IntegerNetwork:
         half = 2.0 ** (WEIGHT_BITS - 1)
         for layer in self.layers:
             values = values.clamp(-layer.input_limit, layer.input_limit)
+            if isinstance(layer, _IntegerNormalization):
+                values = _normalize(values, layer)
+                continue
             if layer.transposed:
                 total = F.conv_transpose2d(values, layer.weight, None, layer.stride, layer.padding,
                                            layer.output_padding)
@@ -124,10 +176,17 @@ class IntegerNetwork:
         return (values / 2.0 ** ACTIVATION_BITS).to(x.device)
 
 
+def _normalize(values: torch.Tensor, layer: _IntegerNormalization) -> torch.Tensor:
+    """GDN on integers in units of 2^-F: every step exact or one correctly rounded IEEE operation."""
+    squares = torch.floor(values * values / 2.0 ** ACTIVATION_BITS + 0.5)            # x² in units of 2^-F
+    pool = F.conv2d(squares, layer.gamma) + layer.beta.view(1, -1, 1, 1)              # units of 2^-(F+W)
+    return torch.floor(values / torch.sqrt(pool / 2.0 ** (ACTIVATION_BITS + WEIGHT_BITS)) + 0.5)
+
+
 _COPIES: "weakref.WeakKeyDictionary[nn.Module, tuple[tuple, IntegerNetwork]]" = weakref.WeakKeyDictionary()
 
 
-def integer_network_for(network: nn.Sequential) -> IntegerNetwork:
+def integer_network_for(network: nn.Module) -> IntegerNetwork:
     """The :class:`IntegerNetwork` of ``network``'s current weights, built once and rebuilt when they
     change (the key follows each parameter's storage and version; the copy goes with the network)."""
     key = tuple((p.data_ptr(), p._version) for p in network.parameters())

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from mmcodec.codecs.mean_scale import hyper_synthesis
+from mmcodec.layers import GDN
 from mmcodec.layers.integer_network import ACTIVATION_BITS, IntegerNetwork, integer_network_for
 from mmcodec.zoo import find_entry, load_model
 
@@ -108,3 +109,59 @@ def test_cached_copy_follows_new_weights() -> None:
     with torch.no_grad():
         network[0].weight.mul_(2)
     assert integer_network_for(network) is not first
+
+
+def _gdn_network(channels: int = 6) -> nn.Sequential:
+    """conv → GDN → conv → GDN → conv with a GDN of trained-looking β and γ (positive, off-diagonal mass)."""
+    torch.manual_seed(3)
+    network = nn.Sequential(nn.Conv2d(3, channels, 5, stride=2, padding=2), GDN(channels),
+                            nn.Conv2d(channels, channels, 3, padding=1), GDN(channels), nn.Conv2d(channels, 4, 1))
+    with torch.no_grad():
+        for gdn in (network[1], network[3]):
+            gdn.beta.copy_(gdn._beta.init(1 + torch.rand(channels)))
+            gdn.gamma.copy_(gdn._gamma.init(0.1 * torch.eye(channels) + 0.02 * torch.rand(channels, channels)))
+    return network
+
+
+def test_gdn_follows_the_float_network() -> None:
+    network = _gdn_network()
+    x = torch.rand(1, 3, 16, 24) * 4 - 2
+    with torch.no_grad():
+        expected = network(x).double()
+    got = IntegerNetwork(network)(x)
+    assert got.shape == expected.shape == (1, 4, 8, 12)
+    assert (got - expected).abs().max().item() < 0.002
+    assert torch.equal(got * 2 ** ACTIVATION_BITS, torch.round(got * 2 ** ACTIVATION_BITS))
+
+
+def test_gdn_pool_gives_the_same_bits_when_its_sum_runs_in_another_order() -> None:
+    """GDN's channels permuted (γ's rows and columns, and the convolutions around it, with them): the
+    same function; the float pool sums in another order, the fixed-point one gives the same bits."""
+    network = _gdn_network(channels=16)
+    order = torch.arange(15, -1, -1)
+    permuted = _gdn_network(channels=16)
+    with torch.no_grad():
+        permuted[0].weight.copy_(network[0].weight[order])
+        permuted[0].bias.copy_(network[0].bias[order])
+        permuted[1].beta.copy_(network[1].beta[order])
+        permuted[1].gamma.copy_(network[1].gamma[order][:, order])
+        permuted[2].weight.copy_(network[2].weight[:, order])
+        permuted[2].bias.copy_(network[2].bias)
+        permuted[3].load_state_dict(network[3].state_dict())
+        permuted[4].load_state_dict(network[4].state_dict())
+        x = torch.rand(1, 3, 32, 32) * 4 - 2
+        float_moved = not torch.equal(network(x), permuted(x))
+    assert torch.equal(IntegerNetwork(network)(x), IntegerNetwork(permuted)(x))
+    assert float_moved   # the test's premise: the float sums did depend on the order
+
+
+def test_containers_are_opened_in_order_and_inverse_gdn_is_refused() -> None:
+    network = _gdn_network()
+    nested = nn.Module()
+    nested.stages = nn.ModuleList([nn.Sequential(network[0], network[1]), nn.Sequential(*network[2:])])
+    x = torch.rand(1, 3, 8, 8)
+    assert torch.equal(IntegerNetwork(nested)(x), IntegerNetwork(network)(x))
+    with pytest.raises(ValueError, match="inverse GDN"):
+        IntegerNetwork(nn.Sequential(nn.Conv2d(3, 4, 1), GDN(4, inverse=True)))
+    with pytest.raises(ValueError, match="expected a convolution"):
+        IntegerNetwork(nn.Sequential(GDN(4)))
