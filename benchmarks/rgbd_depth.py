@@ -43,6 +43,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
+from mmcodec.api import written_model_version  # noqa: E402
 from mmcodec.atomic_files import atomic_write  # noqa: E402
 from mmcodec.codecs.refinement import REFINEMENT_SCHEDULE  # noqa: E402
 from mmcodec.depth_mode import depth_alone_twin  # noqa: E402
@@ -317,7 +318,10 @@ def reusable_results(record: dict, entries: list, context_digests: dict[str, str
     (``alone_digests``: conditioned model id → twin's digest). Results without digests are not
     reused, nor a conditioned model's from before its files said how the depth was coded (no
     ``depth_coding``: those files lack the header's ``depth_conditioned``, 12–14 bytes), nor a
-    refined result from another refinement schedule (``refinement``)."""
+    refined result from another refinement schedule (``refinement``), nor one whose files are of
+    another model version than the codec writes now (results from before the key: version 1; a
+    joint file with the depth coded alone has its depth-only model's version)."""
+    versions = {e.model_id: written_model_version(e.architecture) for e in entries}
     shipped = {(e.model_id, e.digest): context_digests.get(e.context_model) if e.context_model else None
                for e in entries}
     kept = {}
@@ -330,6 +334,8 @@ def reusable_results(record: dict, entries: list, context_digests: dict[str, str
         if result.get("conditional") and result.get("depth_coding") is None:
             continue
         if steps and result.get("refinement") != REFINEMENT_SCHEDULE:
+            continue
+        if result.get("mean", {}).get("model_versions", [1]) != [versions.get(base)]:
             continue
         key = (base, result.get("digest"))
         if key in shipped and result.get("context_digest") == shipped[key] and result.get("median_filter") is True:

@@ -128,6 +128,7 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
                      "depth_bpp": 8 * (len(data) - color_bytes) / pixels, "color_bpp": 8 * color_bytes / pixels,
                      "encoding_time": encoding, "decoding_time": decoding,
                      "median_window": mmc.codec_params.get("depth_median_window", 0),
+                     "model_version": mmc.model_version,
                      "depth_conditioned": mmc.codec_params.get("depth_conditioned", conditional),
                      "holes_kept": metrics["holes_kept"], **{k: metrics[k] for k in METRICS}})
     counted = [r for r in rows if r["frame"].split("/")[0] not in outside_mean] or rows
@@ -135,6 +136,7 @@ def evaluate_depth_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean: 
                                               *METRICS)}
     summary["holes_kept"] = all(r["holes_kept"] for r in rows)   # every frame, the samples included
     summary["frames"] = len(counted)
+    summary["model_versions"] = sorted({r["model_version"] for r in rows})   # of the files (mmcodec.api.MODEL_VERSIONS)
     context_digest = find_entry(entry.context_model).digest if conditional else None
     twin = depth_alone_twin(entry) if coding != "conditioned" else None
     return {"model": name, "digest": entry.digest, "context_digest": context_digest,

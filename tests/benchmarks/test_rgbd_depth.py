@@ -1,4 +1,5 @@
-"""benchmarks/rgbd_depth.py --reuse-models: a result is kept only for the very weights (and decoder) it measured."""
+"""benchmarks/rgbd_depth.py --reuse-models: a result is kept only for the very weights (and decoder, and file
+version) it measured."""
 from __future__ import annotations
 
 import json
@@ -9,13 +10,15 @@ from mmcodec.codecs.refinement import REFINEMENT_SCHEDULE
 from .scripts import load_benchmark
 
 
-def test_results_are_reused_only_for_the_same_weights_refinement_and_post_filter() -> None:
-    entries = [SimpleNamespace(model_id="depth-a", digest="aaaa", context_model=None),
-               SimpleNamespace(model_id="depth-f", digest="ffff", context_model=None),
-               SimpleNamespace(model_id="depth-b", digest="bbbb", context_model=None),
-               SimpleNamespace(model_id="joint-c", digest="cccc", context_model="rgb"),
-               SimpleNamespace(model_id="joint-d", digest="dddd", context_model="rgb")]
-    filtered = {"median_filter": True}
+def test_results_are_reused_only_for_the_same_weights_refinement_post_filter_and_file_version() -> None:
+    alone, conditioned = "depth-mean-scale", "rgb-conditional-depth"   # both write files of model version 2
+    entries = [SimpleNamespace(model_id="depth-a", digest="aaaa", context_model=None, architecture=alone),
+               SimpleNamespace(model_id="depth-f", digest="ffff", context_model=None, architecture=alone),
+               SimpleNamespace(model_id="depth-b", digest="bbbb", context_model=None, architecture=alone),
+               SimpleNamespace(model_id="depth-v", digest="vvvv", context_model=None, architecture=alone),
+               SimpleNamespace(model_id="joint-c", digest="cccc", context_model="rgb", architecture=conditioned),
+               SimpleNamespace(model_id="joint-d", digest="dddd", context_model="rgb", architecture=conditioned)]
+    filtered = {"median_filter": True, "mean": {"model_versions": [2]}}
     joint = {"conditional": True, "depth_coding": "conditioned", **filtered}
     record = {"models": [
         {"model": "depth-a", "digest": "aaaa", "refine_steps": 0, **filtered},
@@ -26,6 +29,10 @@ def test_results_are_reused_only_for_the_same_weights_refinement_and_post_filter
         {"model": "depth-b", "digest": "old0", "refine_steps": 0, **filtered},   # retrained since: measure again
         {"model": "depth-b", "digest": "bbbb", "refine_steps": 50},   # before the median post-filter: again
         {"model": "depth-e", "refine_steps": 0, **filtered},           # no digest recorded: not reused
+        {"model": "depth-v", "digest": "vvvv", "refine_steps": 0, **filtered,
+         "mean": {"model_versions": [1]}},                              # files of an older model version: again
+        {"model": "depth-v+refine50", "digest": "vvvv", "refine_steps": 50, "refinement": REFINEMENT_SCHEDULE,
+         "median_filter": True, "mean": {}},                            # from before the key (version 1): again
         {"model": "joint-c", "digest": "cccc", "context_digest": "rgb1", "refine_steps": 0, **joint},
         {"model": "joint-d", "digest": "dddd", "context_digest": "rgb0", "refine_steps": 0, **joint},   # colour
         {"model": "joint-c+auto", "digest": "cccc", "context_digest": "rgb1", "refine_steps": 0, **joint,

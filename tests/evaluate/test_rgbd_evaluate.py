@@ -41,6 +41,7 @@ def test_conditioned_depth_bits_are_the_joint_file_minus_the_colour_file(pair, t
     colour = colour_file_bytes(pair.color, DEFAULT_MODEL)
     np.testing.assert_allclose(row["depth_bpp"], 8 * (len(joint) - colour) / pixels)
     np.testing.assert_allclose(row["color_bpp"] + row["depth_bpp"], 8 * len(joint) / pixels)
+    assert row["model_version"] == read_mmc(joint).model_version == 2 and measured["mean"]["model_versions"] == [2]
 
 
 def test_auto_depth_coding_is_measured_under_its_own_name_with_each_frames_choice(pair):
