@@ -15,6 +15,7 @@ import torch
 
 from .. import api
 from ..codecs.refinement import REFINEMENT_SCHEDULE, refined_name
+from ..container import read_header
 from ..modalities.image import read_image
 from ..train.losses import bits_per_pixel
 from ..zoo import ZooEntry
@@ -46,7 +47,8 @@ def evaluate_image(entry: ZooEntry, path: Path, device: str = "cpu", refine_step
     result = {"name": path.name, "bytes": len(data), "bpp": 8 * len(data) / pixels,
               "estimated_bpp": estimated_bpp(entry, image.pixels, image.peak, device),
               "psnr-rgb": psnr(image.pixels, decoded, image.peak), "psnr_peak": image.peak,
-              "encoding_time": encode_s, "decoding_time": decode_s}
+              "encoding_time": encode_s, "decoding_time": decode_s,
+              "model_version": read_header(data).model_version}
     if min(image.height, image.width) >= 161:  # MS-SSIM needs 5 scales of an 11-px window
         result["ms-ssim-rgb"] = ms_ssim(image.pixels, decoded, image.peak)
     return result
@@ -77,5 +79,6 @@ def evaluate_folder(entry: ZooEntry, folder: Path, device: str = "cpu", progress
                            f"real bitstreams, {device}; PSNR peak {'/'.join(map(str, peaks))}",
             "digest": entry.digest,
             "refinement": REFINEMENT_SCHEDULE if refine_steps else None,
+            "model_versions": sorted({r["model_version"] for r in per_image}),   # of the files (api.MODEL_VERSIONS)
             "results": {k: [v] for k, v in means.items()},
             "per_image": per_image}

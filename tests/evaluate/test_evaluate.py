@@ -29,6 +29,7 @@ def test_eval_writes_compressai_schema(tmp_path) -> None:
         assert abs(row["bpp"] - row["estimated_bpp"]) < 0.05 * row["bpp"] + 8 * 200 / (h * w)
     assert "ms-ssim-rgb" in per_image[0] and "ms-ssim-rgb" not in per_image[1]  # too small for 5 scales
     assert result["results"]["bpp"][0] == pytest.approx(np.mean([r["bpp"] for r in per_image]))
+    assert [r["model_version"] for r in per_image] == [2, 2] and result["model_versions"] == [2]   # which files
 
 
 def test_metrics_and_jpeg_matching() -> None:
