@@ -33,6 +33,7 @@ Training input is one tensor ``[d, x̂_rgb]`` (1 + 3 channels) with the depth fi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 from torch import nn
@@ -68,11 +69,17 @@ class ContextEncoder(nn.Module):
 
 @dataclass
 class ColourContext:
-    """What a conditioned depth codec's decoder has of the colour: x̂_rgb (padded, on [0, 1]) and
-    f_c(x̂_rgb) (float features at 1/2 … 1/16, for g_s and the float entropy parameters)."""
+    """What a conditioned depth codec's decoder has of the colour: x̂_rgb (padded, on [0, 1]) and,
+    computed when first asked for, f_c(x̂_rgb) (float features at 1/2 … 1/16, for g_s and the float
+    entropy parameters; an encoder of fixed-point files that neither refines nor decodes needs none)."""
 
     image: torch.Tensor
-    features: list[torch.Tensor]
+    encoder: ContextEncoder
+
+    @cached_property
+    def features(self) -> list[torch.Tensor]:
+        with torch.no_grad(), exact_kernels():
+            return self.encoder(self.image)
 
 
 class FusedSynthesis(nn.Module):
@@ -246,8 +253,7 @@ class DepthMeanScaleCodec(LearnedCodec):
         _, context = self._split(x)
         if context is None:
             return None
-        with exact_kernels():
-            return ColourContext(context, self.context(context))
+        return ColourContext(context, self.context)
 
     def relaxed_forward(self, latents: dict[str, torch.Tensor], rounding: Rounding,
                         side: ColourContext | None = None) -> dict:
@@ -271,7 +277,8 @@ class DepthMeanScaleCodec(LearnedCodec):
         y, z = latents["y"], latents["z"]
         mode = self.encoder_entropy_parameters()
         z_data, z_hat = self.z_model.compress(z)
-        features, image = (side.features, side.image) if side is not None else (None, None)
+        image = side.image if side is not None else None
+        features = side.features if side is not None and mode == "float" else None   # fixed point: from the image
         scales, means = self._coding_parameters(z_hat, features, mode, image)
         y_data, y_hat = self.y_model.compress(y, scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
