@@ -25,6 +25,10 @@ so that a file decodes on any platform (model version 2, ``mmcodec.api.MODEL_VER
 version 1 are decoded with the float networks they were written with. The other context features
 feed only g_s and stay float.
 
+Coding evaluates the full-resolution networks in row bands (:mod:`.tiling`), so a large frame needs
+the memory of one band: g_a; the fixed-point f_c (bands of integers, so the same bits as the whole
+frame); and at the decoder f_c with g_s together, each band of ŷ with its rows of x̂_rgb.
+
 Training input is one tensor ``[d, x̂_rgb]`` (1 + 3 channels) with the depth first; the output
 ``x_hat`` is the depth alone (``out_channels`` = 1). Depth arrives as millimetres / 65535 (the
 16-bit range) and is multiplied by ``depth_gain`` inside the network so its values span about
@@ -48,7 +52,10 @@ from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .latent_widening import widened_latent_state
 from .mean_scale import fixed_point_hyper, hyper_analysis, hyper_synthesis
 from .registry import register
+from .tiling import apply_in_bands
 from .warm_start import grown_state
+
+CONTEXT_SYNTHESIS_HALO_ROWS = 8   # latent rows around a band of ŷ: ≥ what f_c and g_s together reach
 
 
 class ContextEncoder(nn.Module):
@@ -203,7 +210,7 @@ class DepthMeanScaleCodec(LearnedCodec):
             if self.entropy_parameters is None:
                 return fixed_point_hyper(self.h_s, z_hat)
             hyper = integer_network_for(self.h_s)(z_hat)
-            context = integer_network_for(self.context)(image)   # f_c's last output: the 1/16 features
+            context = self._fixed_point_context(image)   # f_c's last output: the 1/16 features
             params = integer_network_for(self.entropy_parameters)(torch.cat([hyper, context], dim=1))
             scales, means = (hyper + params if self.prior_residual else params).chunk(2, dim=1)
             return scales, means.float()
@@ -227,6 +234,28 @@ class DepthMeanScaleCodec(LearnedCodec):
     def _analysis_input(self, depth: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         return depth if context is None else torch.cat([depth, context], dim=1)
 
+    def _fixed_point_context(self, image: torch.Tensor) -> torch.Tensor:
+        """The fixed-point f_c's 1/16 features of x̂_rgb (padded), in row bands: output row o reads
+        rows 16·o − 30 … 16·o + 30 of x̂_rgb (four stride-2 5×5 convolutions), inside the 64-row
+        halo, and every value is an exact integer sum, so the bands give the whole frame's bits."""
+        rows = max(16, self.band_pixels // image.shape[-1] // 16 * 16)
+        return apply_in_bands(integer_network_for(self.context), image, 1 / 16, rows, self.analysis_halo_rows, 16)
+
+    def _banded_synthesis(self, y_hat: torch.Tensor, image: torch.Tensor | None) -> torch.Tensor:
+        """g_s(ŷ, f_c(x̂_rgb)) in row bands of ŷ; x̂_rgb (padded) travels with ŷ as 16×16 blocks
+        folded into channels (pixel unshuffle), so each band computes f_c on its own rows only."""
+        rows = max(4, self.band_pixels // (y_hat.shape[-1] * 256))
+        if image is None:
+            return apply_in_bands(lambda band: self.g_s(band, None), y_hat, 16, rows, self.synthesis_halo_rows, 1)
+        m = y_hat.shape[1]
+
+        def band_synthesis(band: torch.Tensor) -> torch.Tensor:
+            colour = nn.functional.pixel_shuffle(band[:, m:], 16)
+            return self.g_s(band[:, :m], self.context(colour))
+
+        packed = torch.cat([y_hat, nn.functional.pixel_unshuffle(image, 16)], dim=1)
+        return apply_in_bands(band_synthesis, packed, 16, rows, CONTEXT_SYNTHESIS_HALO_ROWS, 1)
+
     # -- training ---------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> dict:
         depth, context = self._split(x)
@@ -244,7 +273,7 @@ class DepthMeanScaleCodec(LearnedCodec):
 
     def initial_latents(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         depth, context = self._split(x)
-        y = self.g_a(self._analysis_input(depth, context))
+        y = self.analysis(self._analysis_input(depth, context))   # in row bands (one for frames to 4 MP)
         return {"y": y, "z": self.h_a(y)}
 
     @torch.no_grad()
@@ -295,14 +324,19 @@ class DepthMeanScaleCodec(LearnedCodec):
         if (context is None) != (self.context is None):
             raise ValueError("a conditional depth codec needs the decoded RGB, an unconditional one none")
         mode = coded.entropy_parameters
-        with exact_kernels() if mode == "float" else native_kernels():   # float: the features set σ, μ too
-            features = self.context(context) if context is not None else None
+        features = None
+        if mode == "float" and context is not None:   # version 1: the float features set σ, μ too
+            with exact_kernels():
+                features = self.context(context)
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
         scales, means = self._coding_parameters(z_hat, features, mode, context)
         y_hat = self.y_model.decompress(coded.streams["y"], scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         with native_kernels():
-            x_hat = self.g_s(y_hat, features) / self.depth_gain
+            if features is not None:
+                x_hat = self.g_s(y_hat, features) / self.depth_gain
+            else:
+                x_hat = self._banded_synthesis(y_hat, context) / self.depth_gain
         return x_hat, latent_digest(z_hat - medians, y_hat - means)
 
 
