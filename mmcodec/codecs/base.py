@@ -112,13 +112,24 @@ class LearnedCodec(nn.Module):
 
     def analysis(self, x: torch.Tensor) -> torch.Tensor:
         """g_a(x), evaluated in row bands (x padded to ``padding_multiple``)."""
-        rows = max(16, self.band_pixels // x.shape[-1] // 16 * 16)
-        return apply_in_bands(self.g_a, x, 1 / 16, rows, self.analysis_halo_rows, 16)
+        return self.in_analysis_bands(self.g_a, x)
 
     def synthesis(self, y_hat: torch.Tensor) -> torch.Tensor:
         """g_s(ŷ), evaluated in row bands."""
+        return self.in_synthesis_bands(self.g_s, y_hat)
+
+    def in_analysis_bands(self, transform: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """``transform`` (an image → 1/16 network, like g_a) on row bands of about ``band_pixels``."""
+        rows = max(16, self.band_pixels // x.shape[-1] // 16 * 16)
+        return apply_in_bands(transform, x, 1 / 16, rows, self.analysis_halo_rows, 16)
+
+    def in_synthesis_bands(self, transform: Callable[[torch.Tensor], torch.Tensor], y_hat: torch.Tensor,
+                           halo_rows: int | None = None) -> torch.Tensor:
+        """``transform`` (a latent → ×16 network, like g_s) on row bands of ŷ (``halo_rows`` latent
+        rows of halo, by default ``synthesis_halo_rows``)."""
         rows = max(4, self.band_pixels // (y_hat.shape[-1] * 256))
-        return apply_in_bands(self.g_s, y_hat, 16, rows, self.synthesis_halo_rows, 1)
+        halo = self.synthesis_halo_rows if halo_rows is None else halo_rows
+        return apply_in_bands(transform, y_hat, 16, rows, halo, 1)
 
     # -- entropy models ------------------------------------------------------------------------
     def factorized_models(self) -> list[FactorizedEntropyModel]:

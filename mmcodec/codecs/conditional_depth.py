@@ -52,7 +52,6 @@ from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .latent_widening import widened_latent_state
 from .mean_scale import fixed_point_hyper, hyper_analysis, hyper_synthesis
 from .registry import register
-from .tiling import apply_in_bands
 from .warm_start import grown_state
 
 CONTEXT_SYNTHESIS_HALO_ROWS = 8   # latent rows around a band of ŷ: ≥ what f_c and g_s together reach
@@ -238,15 +237,13 @@ class DepthMeanScaleCodec(LearnedCodec):
         """The fixed-point f_c's 1/16 features of x̂_rgb (padded), in row bands: output row o reads
         rows 16·o − 30 … 16·o + 30 of x̂_rgb (four stride-2 5×5 convolutions), inside the 64-row
         halo, and every value is an exact integer sum, so the bands give the whole frame's bits."""
-        rows = max(16, self.band_pixels // image.shape[-1] // 16 * 16)
-        return apply_in_bands(integer_network_for(self.context), image, 1 / 16, rows, self.analysis_halo_rows, 16)
+        return self.in_analysis_bands(integer_network_for(self.context), image)
 
     def _banded_synthesis(self, y_hat: torch.Tensor, image: torch.Tensor | None) -> torch.Tensor:
         """g_s(ŷ, f_c(x̂_rgb)) in row bands of ŷ; x̂_rgb (padded) travels with ŷ as 16×16 blocks
         folded into channels (pixel unshuffle), so each band computes f_c on its own rows only."""
-        rows = max(4, self.band_pixels // (y_hat.shape[-1] * 256))
         if image is None:
-            return apply_in_bands(lambda band: self.g_s(band, None), y_hat, 16, rows, self.synthesis_halo_rows, 1)
+            return self.in_synthesis_bands(lambda band: self.g_s(band, None), y_hat)
         m = y_hat.shape[1]
 
         def band_synthesis(band: torch.Tensor) -> torch.Tensor:
@@ -254,7 +251,7 @@ class DepthMeanScaleCodec(LearnedCodec):
             return self.g_s(band[:, :m], self.context(colour))
 
         packed = torch.cat([y_hat, nn.functional.pixel_unshuffle(image, 16)], dim=1)
-        return apply_in_bands(band_synthesis, packed, 16, rows, CONTEXT_SYNTHESIS_HALO_ROWS, 1)
+        return self.in_synthesis_bands(band_synthesis, packed, CONTEXT_SYNTHESIS_HALO_ROWS)
 
     # -- training ---------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> dict:
