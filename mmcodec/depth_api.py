@@ -128,8 +128,8 @@ def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, co
                 device: str, refine_steps: int = 0, median_filter: bool = True, decode: bool = False
                 ) -> CodedDepth:
     """The depth streams of one map, its latent digest and the median window for the decoder
-    (the encoder decodes its own latents to choose it; 0 when ``median_filter`` is False); with
-    ``decode``, also the decoder's output."""
+    (the encoder reconstructs the decoder's output from its own ŷ to choose it; 0 when
+    ``median_filter`` is False); with ``decode``, also the decoder's output."""
     x, valid = _depth_input(depth)
     if context is not None:
         if context.shape[:2] != x.shape[-2:]:
@@ -148,8 +148,7 @@ def _code_depth(entry: ZooEntry, codec: DepthMeanScaleCodec, depth: DepthMap, co
     streams.append((StreamInfo(f"{DEPTH_MODALITY}/holes", DEPTH_MODALITY), encode_hole_mask(valid)))
     window, decoded = 0, None
     if median_filter or decode:
-        with torch.no_grad():
-            x_hat, _ = codec.decompress(coded, padded[:, 1:] if context is not None else None)
+        x_hat = codec.reconstruct(coded, padded[:, 1:] if context is not None else None)
         if median_filter:
             window = choose_median_window(depth.millimetres(), decoded_millimetres(x_hat, info), valid)
         if decode:

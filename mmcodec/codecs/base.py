@@ -42,6 +42,9 @@ class CodedLatents:
     entropy_parameters: str = "float"
     """How the decoder must compute the entropy parameters: "float" (the network as trained) or
     "integer" (its fixed-point copy, :mod:`mmcodec.layers.integer_network`); the file records it."""
+    decoded: dict[str, torch.Tensor] = field(default_factory=dict, repr=False, compare=False)
+    """The quantised latents the decoder will rebuild (ŷ by name), kept by an encoder that reconstructs
+    its own output without decoding the streams again; never written to a file."""
 
 
 @contextlib.contextmanager

@@ -309,7 +309,8 @@ class DepthMeanScaleCodec(LearnedCodec):
         y_data, y_hat = self.y_model.compress(y, scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
-                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]}, mode)
+                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]}, mode,
+                            {"y": y_hat, "z": z_hat})
 
     def _check_side(self, side: ColourContext | None) -> None:
         if (side is None) != (self.context is None):
@@ -329,12 +330,30 @@ class DepthMeanScaleCodec(LearnedCodec):
         scales, means = self._coding_parameters(z_hat, features, mode, context)
         y_hat = self.y_model.decompress(coded.streams["y"], scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
+        return self._reconstruction(y_hat, context, features), latent_digest(z_hat - medians, y_hat - means)
+
+    @torch.no_grad()
+    def reconstruct(self, coded: CodedLatents, context: torch.Tensor | None = None) -> torch.Tensor:
+        """What :meth:`decompress` returns for ``coded`` (bit for bit), from the ŷ that
+        :meth:`compress_latents` kept (``coded.decoded``) instead of decoding the streams: the
+        encoder's view of its own output (it chooses the median post-filter and the coding mode by
+        it) without the entropy decoding and a second fixed-point f_c and h_s."""
+        if "y" not in coded.decoded:
+            return self.decompress(coded, context)[0]
+        features = None
+        if coded.entropy_parameters == "float" and context is not None:
+            with exact_kernels():
+                features = self.context(context)
+        return self._reconstruction(coded.decoded["y"], context, features)
+
+    def _reconstruction(self, y_hat: torch.Tensor, context: torch.Tensor | None,
+                        features: list[torch.Tensor] | None) -> torch.Tensor:
+        """Depth / 65535 from ŷ: g_s with the float ``features`` (files of version 1), else in row
+        bands with f_c computed per band from ``context`` (x̂_rgb)."""
         with native_kernels():
             if features is not None:
-                x_hat = self.g_s(y_hat, features) / self.depth_gain
-            else:
-                x_hat = self._banded_synthesis(y_hat, context) / self.depth_gain
-        return x_hat, latent_digest(z_hat - medians, y_hat - means)
+                return self.g_s(y_hat, features) / self.depth_gain
+            return self._banded_synthesis(y_hat, context) / self.depth_gain
 
 
 @register("rgb-conditional-depth", "rgbd-conditional-depth")

@@ -158,22 +158,72 @@ class IntegerNetwork:
         # On the CPU always: a GPU library may pick FFT or Winograd convolutions, which round.
         values = _fixed(x.cpu(), ACTIVATION_BITS)
         half = 2.0 ** (WEIGHT_BITS - 1)
+        # In place where it can be (every tensor here is the network's own): at 1/16 of a 24-megapixel
+        # image each temporary of h_s's last layer is 190 MB.
         for layer in self.layers:
-            values = values.clamp(-layer.input_limit, layer.input_limit)
+            values.clamp_(-layer.input_limit, layer.input_limit)
             if isinstance(layer, _IntegerNormalization):
                 values = _normalize(values, layer)
                 continue
-            if layer.transposed:
-                total = F.conv_transpose2d(values, layer.weight, None, layer.stride, layer.padding,
-                                           layer.output_padding)
-            else:
-                total = F.conv2d(values, layer.weight, None, layer.stride, layer.padding)
-            total = total + layer.bias.view(1, -1, 1, 1)
-            values = torch.floor((total + half) / 2.0 ** WEIGHT_BITS)  # units of 2^-F, round half up
+            values = convolve_in_row_chunks(values, layer).add_(layer.bias.view(1, -1, 1, 1))
+            values.add_(half).div_(2.0 ** WEIGHT_BITS).floor_()  # units of 2^-F, round half up
             if layer.slope is not None:
-                negative = torch.floor(values * layer.slope / 2.0 ** SLOPE_BITS)
-                values = torch.where(values < 0, negative, values)
-        return (values / 2.0 ** ACTIVATION_BITS).to(x.device)
+                negative = values < 0
+                values[negative] = torch.floor(values[negative] * layer.slope / 2.0 ** SLOPE_BITS)
+        return values.div_(2.0 ** ACTIVATION_BITS).to(x.device)
+
+
+CHUNK_BYTES = 1 << 26
+"""Bytes of unfolded input (torch's float64 convolution builds im2col buffers of C_in·k_h·k_w values
+per output position) that one chunk of rows may take: 64 MB."""
+MIN_CHUNK_REACHES = 8
+"""A chunk is at least this many times the rows it reads beyond each side (at most 25% recomputed)."""
+
+
+def _convolve(values: torch.Tensor, layer: _IntegerLayer) -> torch.Tensor:
+    if layer.transposed:
+        return F.conv_transpose2d(values, layer.weight, None, layer.stride, layer.padding, layer.output_padding)
+    return F.conv2d(values, layer.weight, None, layer.stride, layer.padding)
+
+
+def convolve_in_row_chunks(values: torch.Tensor, layer: _IntegerLayer) -> torch.Tensor:
+    """``layer``'s convolution of ``values`` (float64 integers), computed in chunks of input rows.
+
+    Torch convolves float64 through unfolded buffers (im2col; col2im for a transposed convolution)
+    of C·k_h·k_w values per position: for h_s of a 24-megapixel image, whose last 3×3 convolution
+    reads 192 channels at 1/16 of the image, 1.3 GB at once. Each chunk here convolves its rows of
+    the input and the rows the kernel reaches beyond them (``reach``), with the layer's own padding,
+    and keeps only the output rows that depend on the chunk's rows alone; each kept value is then the
+    sum of exactly the products the whole evaluation sums, and since those are integers summed below
+    2^53 (the layer's ``input_limit``), the result is the same bit for bit. Small inputs are one chunk."""
+    kernel_rows, kernel_cols = layer.weight.shape[2:]
+    stride, padding = layer.stride[0], layer.padding[0]
+    batch, height, width = values.shape[0], values.shape[-2], values.shape[-1]
+    if layer.transposed:   # col2im columns: C_out·k·k per input position
+        per_input_row = batch * layer.weight.shape[1] * kernel_rows * kernel_cols * width * 8
+        # Output row o collects input rows i with i·s − p ≤ o ≤ i·s − p + k − 1, so the output rows
+        # [lo·s, hi·s) need input rows from lo − ⌈(k − 1 − p)/s⌉ to hi − 1 + ⌈p/s⌉.
+        reach = max(-(-(kernel_rows - 1 - padding) // stride), -(-padding // stride), 0)
+        rows = max(1, CHUNK_BYTES // per_input_row, MIN_CHUNK_REACHES * reach)
+    else:                  # im2col: C_in·k·k per output position, an output row per `stride` input rows
+        output_width = width // layer.stride[1]
+        per_input_row = batch * layer.weight.shape[1] * kernel_rows * kernel_cols * output_width * 8 // stride
+        # Output row o reads input rows o·s − p … o·s − p + k − 1: the output rows [lo/s, hi/s) need
+        # input rows from lo − p to hi − 1 + (k − 1 − p) − (s − 1); chunks start at multiples of s.
+        reach = -(-max(padding, kernel_rows - 1 - padding, 0) // stride) * stride
+        rows = max(stride, CHUNK_BYTES // max(per_input_row, 1), MIN_CHUNK_REACHES * reach) // stride * stride
+    if height <= rows + 2 * reach:
+        return _convolve(values, layer)
+    pieces = []
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        lo, hi = max(0, top - reach), min(height, bottom + reach)
+        out = _convolve(values[..., lo:hi, :], layer)
+        start = (top - lo) * stride if layer.transposed else (top - lo) // stride
+        count = (bottom - top) * stride if layer.transposed else (bottom - top) // stride
+        # The last chunk keeps every row to the end (its padding is the whole input's).
+        pieces.append(out[..., start:, :] if bottom == height else out[..., start:start + count, :])
+    return torch.cat(pieces, dim=-2)
 
 
 def _normalize(values: torch.Tensor, layer: _IntegerNormalization) -> torch.Tensor:

@@ -165,3 +165,49 @@ def test_containers_are_opened_in_order_and_inverse_gdn_is_refused() -> None:
         IntegerNetwork(nn.Sequential(nn.Conv2d(3, 4, 1), GDN(4, inverse=True)))
     with pytest.raises(ValueError, match="expected a convolution"):
         IntegerNetwork(nn.Sequential(GDN(4)))
+
+
+LAYER_SHAPES = [   # (transposed, kernel, stride, padding, output_padding)
+    (False, 3, 1, 1, 0), (False, 5, 2, 2, 0), (False, 3, 1, 0, 0), (False, 5, 2, 1, 0),
+    (True, 5, 2, 2, 1), (True, 3, 1, 1, 0), (True, 4, 2, 0, 0), (True, 5, 2, 1, 0),
+]
+
+
+@pytest.mark.parametrize("transposed,kernel,stride,padding,output_padding", LAYER_SHAPES)
+@pytest.mark.parametrize("height", [31, 37, 50])
+def test_row_chunks_give_the_whole_convolution_bit_for_bit(monkeypatch, transposed, kernel, stride, padding,
+                                                           output_padding, height) -> None:
+    """With chunks of one or two rows (a budget of a few kB) and as few rows beyond them as the
+    kernel needs, every kept output row sums the same integer products as the whole convolution:
+    equal, not close; and it is really chunked. (One row fewer beyond the chunks fails.)"""
+    from mmcodec.layers import integer_network
+    generator = torch.Generator().manual_seed(height + kernel)
+    layer = (nn.ConvTranspose2d(6, 5, kernel, stride, padding, output_padding) if transposed
+             else nn.Conv2d(6, 5, kernel, stride, padding))
+    fixed = integer_network._integer_layer(layer, None)
+    values = torch.randint(-2 ** 20, 2 ** 20, (1, 6, height, 11), generator=generator).double()
+    whole = integer_network._convolve(values, fixed)
+    calls = []
+    convolve = integer_network._convolve
+
+    def counted(chunk: torch.Tensor, of: object) -> torch.Tensor:
+        calls.append(chunk.shape[-2])
+        return convolve(chunk, of)
+
+    monkeypatch.setattr(integer_network, "_convolve", counted)
+    monkeypatch.setattr(integer_network, "CHUNK_BYTES", 6 * kernel * kernel * 11 * 8 * 2)
+    monkeypatch.setattr(integer_network, "MIN_CHUNK_REACHES", 1)
+    chunked = integer_network.convolve_in_row_chunks(values, fixed)
+    assert len(calls) >= 3
+    assert chunked.shape == whole.shape and torch.equal(chunked, whole)
+
+
+def test_the_hyper_synthesis_in_row_chunks_is_the_whole_one(monkeypatch, default_h_s) -> None:
+    from mmcodec.layers import integer_network
+    generator = torch.Generator().manual_seed(3)
+    channels = default_h_s[0].in_channels
+    x = torch.randint(-6, 7, (1, channels, 21, 7), generator=generator).float() + 0.25
+    whole = IntegerNetwork(default_h_s)(x)
+    monkeypatch.setattr(integer_network, "CHUNK_BYTES", 1 << 16)
+    monkeypatch.setattr(integer_network, "MIN_CHUNK_REACHES", 1)
+    assert torch.equal(IntegerNetwork(default_h_s)(x), whole)
