@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir  # noqa: E402
 
+from mmcodec.api import written_model_version  # noqa: E402
 from mmcodec.codecs.refinement import REFINEMENT_SCHEDULE, refined_name  # noqa: E402
 from mmcodec.evaluate.bd_rate import bd_psnr, bd_rate  # noqa: E402
 from mmcodec.evaluate.evaluate import evaluate_folder  # noqa: E402
@@ -52,45 +53,71 @@ def earlier_result(path: Path) -> tuple[str, dict]:
     return words[1], result
 
 
-def reusable_result(path: Path, digest: str, refined: bool = False) -> dict | None:
+def reusable_result(path: Path, digest: str, refined: bool = False, model_version: int | None = None,
+                    older_versions: bool = False) -> dict | None:
     """The result JSON at ``path`` if it was measured on the weights with ``digest`` (and, if
-    ``refined``, with today's refinement schedule), else None (missing, unreadable, from other
-    weights or another schedule, or from before results named them)."""
+    ``refined``, with today's refinement schedule) and on files of ``model_version``, the version the
+    model's encoder writes now (``api.MODEL_VERSIONS``; with ``older_versions``, files of an older
+    version are kept too), else None (missing, unreadable, from other weights, another schedule or
+    other files, or from before results named them)."""
     try:
         result = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     if not isinstance(result, dict) or result.get("digest") != digest:
         return None
-    return result if not refined or result.get("refinement") == REFINEMENT_SCHEDULE else None
+    if refined and result.get("refinement") != REFINEMENT_SCHEDULE:
+        return None
+    versions = result.get("model_versions")
+    if model_version is not None and versions != [model_version]:
+        older = isinstance(versions, list) and versions and all(
+            isinstance(v, int) and v < model_version for v in versions)
+        if not (older_versions and older):
+            return None
+    return result
+
+
+def version_label(results: list[dict], model_version: int) -> str:
+    """" (files of model version N)" for a curve measured on files of versions older than
+    ``model_version`` (reused with ``--reuse-older-versions``), else ""."""
+    versions = sorted({v for r in results for v in r.get("model_versions", [])} - {model_version})
+    return f" (files of model version {', '.join(map(str, versions))})" if versions else ""
 
 
 def run_models(folder: Path, out: Path, extra: list[Path], reuse: bool, refine_steps: tuple[int, ...] = (),
-               refine_architectures: tuple[str, ...] = (), earlier: tuple[Path, ...] = ()) -> list[Path]:
+               refine_architectures: tuple[str, ...] = (), earlier: tuple[Path, ...] = (),
+               older_versions: bool = False) -> list[Path]:
     """One result JSON per model (shipped image models + ``extra`` weights files), merged into one
     curve per architecture, with the ``earlier`` results (JSONs of models measured before whose
     weights are not kept); ``reuse`` keeps a model's JSON already in ``out`` when it names the
-    weights now installed (its ``digest``; a JSON without one is measured again). With
-    ``refine_steps``, the models of ``refine_architectures`` are measured once more per step count
-    with the encoder refining the latents (a curve "<architecture> + refine<steps>" each)."""
+    weights now installed (its ``digest``; a JSON without one is measured again) and files of the
+    model version its encoder writes now (with ``older_versions`` older ones too, the curve then
+    labelled with their version). With ``refine_steps``, the models of ``refine_architectures``
+    are measured once more per step count with the encoder refining the latents (a curve
+    "<architecture> + refine<steps>" each)."""
     by_curve: dict[str, list[dict]] = {}
+    versions: dict[str, int] = {}
     entries = [e for e in list_models() if e.modality == "image"] + [read_entry(p) for p in extra]
     runs = [(e, 0) for e in entries]
     runs += [(e, steps) for steps in refine_steps if steps > 0 for e in entries
              if e.architecture in refine_architectures]
     for entry, steps in runs:
         path = out / f"{refined_name(entry.model_id, steps)}.json"
-        result = reusable_result(path, entry.digest, steps > 0) if reuse else None
+        version = written_model_version(entry.architecture)
+        result = reusable_result(path, entry.digest, steps > 0, version, older_versions) if reuse else None
         if result is None:
             result = evaluate_folder(entry, folder, progress=True, refine_steps=steps)
             path.write_text(json.dumps(result, indent=2) + "\n")
-        by_curve.setdefault(refined_name(entry.architecture, steps), []).append(result)
+        curve = refined_name(entry.architecture, steps)
+        by_curve.setdefault(curve, []).append(result)
+        versions[curve] = version
     for path in earlier:
         architecture, result = earlier_result(path)
         by_curve.setdefault(architecture, []).append(result)
     paths = []
     for curve, results in by_curve.items():
-        merged = merge_points(results, f"mmcodec {curve.replace('+', ' + ')}",
+        label = version_label(results, versions[curve]) if curve in versions else ""
+        merged = merge_points(results, f"mmcodec {curve.replace('+', ' + ')}{label}",
                               "; ".join(r["description"] for r in results))
         path = out / f"mmcodec-{curve}.json"
         path.write_text(json.dumps(merged, indent=2) + "\n")
@@ -140,6 +167,9 @@ def main() -> None:
     parser.add_argument("--skip-models", action="store_true")
     parser.add_argument("--reuse-anchors", action="store_true", help="keep anchor JSONs already in the output")
     parser.add_argument("--reuse-models", action="store_true", help="keep model JSONs already in the output")
+    parser.add_argument("--reuse-older-versions", action="store_true",
+                        help="with --reuse-models, keep results of files of an older model version too "
+                             "(their curves say so)")
     parser.add_argument("--extra-models", nargs="*", type=Path, default=[],
                         help="weights files that are not shipped (e.g. other λ of a trained architecture)")
     parser.add_argument("--extra-results", nargs="*", type=Path, default=[],
@@ -153,7 +183,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     paths = [] if args.skip_models else run_models(args.data, out, args.extra_models, args.reuse_models,
                                                   tuple(args.refine), tuple(args.refine_architectures),
-                                                  tuple(args.extra_results))
+                                                  tuple(args.extra_results), args.reuse_older_versions)
     paths += run_anchors(args.data, out, args.anchors, args.reuse_anchors)
     by_stem = {p.stem: load_curve(p) for p in paths}
     curves = list(by_stem.values())

@@ -56,6 +56,24 @@ def test_a_refined_result_is_reused_only_for_todays_refinement_schedule(tmp_path
     assert reusable_result(path, "0123456789abcdef", refined=True)["results"]["bpp"] == [0.4]
 
 
+def test_a_result_is_reused_only_for_files_of_the_model_version_written_now(tmp_path: Path) -> None:
+    kodak_rd = load_benchmark("kodak_rd")
+    path = tmp_path / "model.json"
+    result = {"name": "model", "digest": "0123456789abcdef", "results": {"bpp": [0.4]}}
+    for versions, now, older, reused in [(None, 2, False, False),      # versions not named
+                                         ([1], 2, False, False),       # files of version 1, version 2 written now
+                                         ([1], 2, True, True),         # ... kept when asked to
+                                         ([3], 2, True, False),        # never a newer version
+                                         ([1, 2], 2, False, False),    # a mixture
+                                         ([2], 2, False, True), ([1], 1, False, True)]:
+        path.write_text(json.dumps({**result, **({"model_versions": versions} if versions else {})}))
+        found = kodak_rd.reusable_result(path, "0123456789abcdef", model_version=now, older_versions=older)
+        assert (found is not None) == reused, (versions, now, older)
+    assert kodak_rd.version_label([{"model_versions": [1]}, {"model_versions": [2]}], 2) == \
+        " (files of model version 1)"
+    assert kodak_rd.version_label([{"model_versions": [2]}], 2) == ""
+
+
 def test_each_refinement_step_count_gets_its_own_curve(tmp_path: Path) -> None:
     folder, out = tmp_path / "images", tmp_path / "results"
     folder.mkdir()
