@@ -168,14 +168,13 @@ class IntegerNetwork:
             values = convolve_in_row_chunks(values, layer).add_(layer.bias.view(1, -1, 1, 1))
             values.add_(half).div_(2.0 ** WEIGHT_BITS).floor_()  # units of 2^-F, round half up
             if layer.slope is not None:
-                negative = values < 0
-                values[negative] = torch.floor(values[negative] * layer.slope / 2.0 ** SLOPE_BITS)
+                torch.where(values < 0, torch.floor(values * layer.slope / 2.0 ** SLOPE_BITS), values, out=values)
         return values.div_(2.0 ** ACTIVATION_BITS).to(x.device)
 
 
-CHUNK_BYTES = 1 << 26
+CHUNK_BYTES = 1 << 28
 """Bytes of unfolded input (torch's float64 convolution builds im2col buffers of C_in·k_h·k_w values
-per output position) that one chunk of rows may take: 64 MB."""
+per output position) that one chunk of rows may take: 256 MB."""
 MIN_CHUNK_REACHES = 8
 """A chunk is at least this many times the rows it reads beyond each side (at most 25% recomputed)."""
 
