@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..entropy.factorized import FactorizedEntropyModel
-from .tiling import apply_in_bands
+from ..layers.tiling import apply_in_bands
 
 Rounding = Callable[[torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 """Rounds latent values around their means (None: around 0): round(v − μ) + μ, or a

@@ -322,10 +322,7 @@ class DepthMeanScaleCodec(LearnedCodec):
         if (context is None) != (self.context is None):
             raise ValueError("a conditional depth codec needs the decoded RGB, an unconditional one none")
         mode = coded.entropy_parameters
-        features = None
-        if mode == "float" and context is not None:   # version 1: the float features set σ, μ too
-            with exact_kernels():
-                features = self.context(context)
+        features = self._version_one_features(mode, context)
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
         scales, means = self._coding_parameters(z_hat, features, mode, context)
         y_hat = self.y_model.decompress(coded.streams["y"], scales, means, exact_scales=mode == "integer")
@@ -340,11 +337,16 @@ class DepthMeanScaleCodec(LearnedCodec):
         it) without the entropy decoding and a second fixed-point f_c and h_s."""
         if "y" not in coded.decoded:
             return self.decompress(coded, context)[0]
-        features = None
-        if coded.entropy_parameters == "float" and context is not None:
-            with exact_kernels():
-                features = self.context(context)
-        return self._reconstruction(coded.decoded["y"], context, features)
+        return self._reconstruction(coded.decoded["y"], context,
+                                    self._version_one_features(coded.entropy_parameters, context))
+
+    def _version_one_features(self, mode: str, context: torch.Tensor | None) -> list[torch.Tensor] | None:
+        """The float f_c(x̂_rgb) of files of model version 1 (``mode`` "float"), where they set σ and μ
+        too and g_s reads them whole; None otherwise (fixed point: f_c runs per band of the synthesis)."""
+        if mode != "float" or context is None:
+            return None
+        with exact_kernels():
+            return self.context(context)
 
     def _reconstruction(self, y_hat: torch.Tensor, context: torch.Tensor | None,
                         features: list[torch.Tensor] | None) -> torch.Tensor:

@@ -40,6 +40,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .gdn import GDN
+from .tiling import apply_in_bands
 
 ACTIVATION_BITS = 14
 WEIGHT_BITS = 16
@@ -194,10 +195,11 @@ def convolve_in_row_chunks(values: torch.Tensor, layer: _IntegerLayer) -> torch.
     the input and the rows the kernel reaches beyond them (``reach``), with the layer's own padding,
     and keeps only the output rows that depend on the chunk's rows alone; each kept value is then the
     sum of exactly the products the whole evaluation sums, and since those are integers summed below
-    2^53 (the layer's ``input_limit``), the result is the same bit for bit. Small inputs are one chunk."""
+    2^53 (the layer's ``input_limit``), the result is the same bit for bit. The chunks are the bands of
+    :func:`~mmcodec.layers.tiling.apply_in_bands`; small inputs are one chunk."""
     kernel_rows, kernel_cols = layer.weight.shape[2:]
     stride, padding = layer.stride[0], layer.padding[0]
-    batch, height, width = values.shape[0], values.shape[-2], values.shape[-1]
+    batch, width = values.shape[0], values.shape[-1]
     if layer.transposed:   # col2im columns: C_out·k·k per input position
         per_input_row = batch * layer.weight.shape[1] * kernel_rows * kernel_cols * width * 8
         # Output row o collects input rows i with i·s − p ≤ o ≤ i·s − p + k − 1, so the output rows
@@ -211,18 +213,8 @@ def convolve_in_row_chunks(values: torch.Tensor, layer: _IntegerLayer) -> torch.
         # input rows from lo − p to hi − 1 + (k − 1 − p) − (s − 1); chunks start at multiples of s.
         reach = -(-max(padding, kernel_rows - 1 - padding, 0) // stride) * stride
         rows = max(stride, CHUNK_BYTES // max(per_input_row, 1), MIN_CHUNK_REACHES * reach) // stride * stride
-    if height <= rows + 2 * reach:
-        return _convolve(values, layer)
-    pieces = []
-    for top in range(0, height, rows):
-        bottom = min(height, top + rows)
-        lo, hi = max(0, top - reach), min(height, bottom + reach)
-        out = _convolve(values[..., lo:hi, :], layer)
-        start = (top - lo) * stride if layer.transposed else (top - lo) // stride
-        count = (bottom - top) * stride if layer.transposed else (bottom - top) // stride
-        # The last chunk keeps every row to the end (its padding is the whole input's).
-        pieces.append(out[..., start:, :] if bottom == height else out[..., start:start + count, :])
-    return torch.cat(pieces, dim=-2)
+    factor, align = (stride, 1) if layer.transposed else (1 / stride, stride)
+    return apply_in_bands(lambda chunk: _convolve(chunk, layer), values, factor, rows, reach, align)
 
 
 def _normalize(values: torch.Tensor, layer: _IntegerNormalization) -> torch.Tensor:

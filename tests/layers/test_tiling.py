@@ -2,7 +2,7 @@
 import torch
 
 from mmcodec.codecs import create
-from mmcodec.codecs.tiling import apply_in_bands
+from mmcodec.layers.tiling import apply_in_bands
 
 
 def test_bands_match_the_whole_image() -> None:

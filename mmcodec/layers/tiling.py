@@ -17,7 +17,10 @@ def apply_in_bands(transform: Callable[[torch.Tensor], torch.Tensor], x: torch.T
     """Apply ``transform`` (output height = input height × ``factor``) band by band.
 
     ``band_rows`` and ``halo_rows`` are input rows and multiples of ``align`` (the stride
-    product for a downsampling transform, 1 for an upsampling one).
+    product for a downsampling transform, 1 for an upsampling one). The last band keeps every
+    output row from its start to the end: at the bottom of the input the transform's own
+    padding applies, so an output that is not exactly height × ``factor`` rows (an odd height
+    under a stride, an unpadded or output-padded convolution) comes out as the whole one does.
     """
     height = x.shape[-2]
     if height <= band_rows + 2 * halo_rows:
@@ -28,7 +31,8 @@ def apply_in_bands(transform: Callable[[torch.Tensor], torch.Tensor], x: torch.T
         lo, hi = max(0, top - halo_rows), min(height, bottom + halo_rows)
         out = transform(x[..., lo:hi, :])
         start = round((top - lo) * factor)
-        pieces.append(out[..., start:start + round((bottom - top) * factor), :])
+        stop = None if bottom == height else start + round((bottom - top) * factor)
+        pieces.append(out[..., start:stop, :])
         del out
     assert band_rows % align == 0 and halo_rows % align == 0
     return torch.cat(pieces, dim=-2)
