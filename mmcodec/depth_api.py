@@ -207,10 +207,9 @@ def compress_rgbd(color: str | Path | np.ndarray | Image, depth: str | Path | np
         raise ModelError(f"'{entry.model_id}' does not name the RGB model it was trained with")
     _check_context_weights(entry)
     candidates = _depth_candidates(entry, codec, depth_coding, alone_model, device)
-    image_file = api.compress(image, model=entry.context_model, device=device,
-                              refine_steps=refine_steps if refine_colour else 0)
-    image_mmc = api.read_mmc(image_file)
-    decoded_rgb = api.decompress(image_file, device=device)["image"]   # exactly what a decoder will see
+    image_file, decoded_rgb = api.compress_and_reconstruct(image, model=entry.context_model, device=device,
+                                                           refine_steps=refine_steps if refine_colour else 0)
+    image_mmc = api.read_mmc(image_file)    # decoded_rgb: exactly what a decoder will see
     coded = [(e, c.context is not None,
               _code_depth(e, c, depth, decoded_rgb if c.context is not None else None, device, refine_steps,
                           median_filter, decode=len(candidates) > 1))

@@ -9,6 +9,7 @@ import torch
 from PIL import Image as PILImage
 
 import mmcodec
+from mmcodec.api import compress_and_reconstruct
 from mmcodec.container import read_header
 from mmcodec.errors import InputError
 from mmcodec.zoo import DEFAULT_MODEL
@@ -124,6 +125,24 @@ def test_odd_sizes(astronaut, size):
     assert out.shape == (h, w, 3) and out.dtype == np.uint8
     if h * w >= 1000:
         assert psnr(out, crop, 255) > 15
+
+
+@pytest.mark.parametrize("model, shape, dtype", [
+    (None, (75, 131, 3), np.uint8), ("factorized", (64, 80, 3), np.uint8),
+    ("mean-scale-channel", (48, 70, 3), np.uint8), (None, (50, 66, 1), np.uint8), (None, (40, 52, 3), np.uint16)])
+def test_the_encoders_reconstruction_is_what_decompress_returns(astronaut, model, shape, dtype):
+    """compress_and_reconstruct: the same bytes as compress, and the pixels decompress gives them
+    (grey and 16-bit inputs too); with refinement as well (the default model)."""
+    h, w, channels = shape
+    crop = np.ascontiguousarray(astronaut[100:100 + h, 120:120 + w, :channels]).astype(dtype)
+    if dtype == np.uint16:
+        crop = crop * 257
+    data, pixels = compress_and_reconstruct(crop, model=model)
+    assert data == mmcodec.compress(crop, model=model)
+    assert np.array_equal(pixels, mmcodec.decompress(data)["image"]) and pixels.dtype == crop.dtype
+    if model is None and channels == 3 and dtype == np.uint8:
+        refined, refined_pixels = compress_and_reconstruct(crop, refine_steps=3)
+        assert np.array_equal(refined_pixels, mmcodec.decompress(refined)["image"])
 
 
 @pytest.mark.parametrize("array", [

@@ -3,6 +3,7 @@
 - ``forward(x)`` → ``{"x_hat", "likelihoods": {name: tensor}}`` for training (x in [0, 1]);
 - ``compress(x)`` → :class:`CodedLatents` (named byte streams + latent shapes + digest);
 - ``decompress(coded)`` → x̂, and the digest of the latents it decoded;
+- ``reconstruct(coded)`` → the same x̂ from the ŷ the encoder kept (no entropy decoding);
 - ``update()`` builds the integer coding tables; ``aux_loss()`` trains the factorized quantiles;
 - codecs with ``refinable = True`` split ``compress`` into ``initial_latents`` and
   ``compress_latents`` (with ``side_information``, what a conditioned codec's decoder already
@@ -43,8 +44,9 @@ class CodedLatents:
     """How the decoder must compute the entropy parameters: "float" (the network as trained) or
     "integer" (its fixed-point copy, :mod:`mmcodec.layers.integer_network`); the file records it."""
     decoded: dict[str, torch.Tensor] = field(default_factory=dict, repr=False, compare=False)
-    """The quantised latents the decoder will rebuild (ŷ by name), kept by an encoder that reconstructs
-    its own output without decoding the streams again; never written to a file."""
+    """The quantised latents the decoder will rebuild (``{"y": ŷ}``), kept by an encoder that
+    reconstructs its own output (:meth:`LearnedCodec.reconstruct`) without decoding the streams
+    again; never written to a file."""
 
 
 @contextlib.contextmanager
@@ -183,3 +185,14 @@ class LearnedCodec(nn.Module):
 
     def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:  # pragma: no cover
         raise NotImplementedError
+
+    @torch.no_grad()
+    def reconstruct(self, coded: CodedLatents) -> torch.Tensor:
+        """What :meth:`decompress` returns as x̂ for ``coded``, bit for bit: the banded synthesis of
+        the ŷ that ``compress_latents`` kept (``coded.decoded``, for the codecs whose x̂ is g_s(ŷ)
+        alone), else decoded from the streams (a CodedLatents read from a file). An encoder that needs
+        the decoder's x̂ (a joint RGB-D file conditions its depth on it) skips the entropy decoding
+        and the hyper synthesis so."""
+        if "y" not in coded.decoded:
+            return self.decompress(coded)[0]
+        return self.synthesis(coded.decoded["y"])

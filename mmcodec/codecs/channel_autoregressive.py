@@ -123,14 +123,15 @@ class ChannelConditionalCodec(LearnedCodec):
         mode = self.encoder_entropy_parameters()
         z_data, z_hat = self.z_model.compress(z.cpu())
         latent_means, latent_scales, slices = self._slice_coding(z_hat, mode, y.device)
-        y_streams, _, residuals = slices.compress(y, latent_means, latent_scales)
+        y_streams, y_hat, residuals = slices.compress(y, latent_means, latent_scales)
         names = self.slice_names()
         streams = {"z": z_data, **dict(zip(names, y_streams))}
         shapes = {"z": list(z.shape), **{n: list(y.shape[:1]) + [self.y_model.slice_channels] + list(y.shape[2:])
                                          for n in names}}
         medians = self.z_model.medians.detach().cpu().view(1, -1, 1, 1)
         dependencies = {n: ["z", *names[:self.y_model.support_count(i)]] for i, n in enumerate(names)}
-        return CodedLatents(streams, shapes, latent_digest(z_hat - medians, residuals), dependencies, mode)
+        return CodedLatents(streams, shapes, latent_digest(z_hat - medians, residuals), dependencies, mode,
+                            {"y": y_hat.to(y.device, torch.float32)})
 
     @torch.no_grad()
     def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:

@@ -309,8 +309,7 @@ class DepthMeanScaleCodec(LearnedCodec):
         y_data, y_hat = self.y_model.compress(y, scales, means, exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
-                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]}, mode,
-                            {"y": y_hat, "z": z_hat})
+                            latent_digest(z_hat - medians, y_hat - means), {"y": ["z"]}, mode, {"y": y_hat})
 
     def _check_side(self, side: ColourContext | None) -> None:
         if (side is None) != (self.context is None):

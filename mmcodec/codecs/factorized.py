@@ -61,7 +61,7 @@ class FactorizedCodec(LearnedCodec):
         y = latents["y"]
         data, y_hat = self.y_model.compress(y)
         medians = self.y_model.medians.view(1, -1, 1, 1)
-        return CodedLatents({"y": data}, {"y": list(y.shape)}, latent_digest(y_hat - medians))
+        return CodedLatents({"y": data}, {"y": list(y.shape)}, latent_digest(y_hat - medians), decoded={"y": y_hat})
 
     @torch.no_grad()
     def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:

@@ -69,7 +69,7 @@ class HyperpriorCodec(LearnedCodec):
         y_data, y_hat = self.y_model.compress(y, scales)
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
-                            latent_digest(z_hat - medians, y_hat), {"y": ["z"]})
+                            latent_digest(z_hat - medians, y_hat), {"y": ["z"]}, decoded={"y": y_hat})
 
     @torch.no_grad()
     def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:

@@ -45,7 +45,7 @@ def _decoded_rgb(pair: RgbdPair, context_model: str, cache_dir: Path | None) -> 
         return read_image(cached).pixels
     from .. import api
 
-    pixels = api.decompress(api.compress(read_image(pair.color, channels=3), model=context_model))["image"]
+    pixels = api.compress_and_reconstruct(read_image(pair.color, channels=3), model=context_model)[1]  # = decoded
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         write_image(cached, validate_pixels(pixels))

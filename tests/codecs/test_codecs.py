@@ -6,7 +6,7 @@ import torch
 from mmcodec.codecs import architecture_class, architectures, canonical_name, create
 from mmcodec.errors import ModelError
 
-from .coding_checks import decompress_single_threaded
+from .coding_checks import decompress_single_threaded, moved_off_initialisation
 
 SMALL = {"n": 16, "m": 24}
 NAMES = sorted(n for n in architectures() if architecture_class(n).modality == "image")  # depth: own tests
@@ -44,6 +44,29 @@ def test_forward_shapes_for_odd_sizes(name: str, channels: int) -> None:
     assert codec.crop(out["x_hat"], 37, 53).shape == x.shape
     for likelihoods in out["likelihoods"].values():
         assert bool(((likelihoods > 0) & (likelihoods <= 1)).all())
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("band_pixels", [None, 32 * 32], ids=["one-band", "bands"])
+def test_the_encoders_reconstruction_is_the_decoders_output(name: str, band_pixels: int | None) -> None:
+    """``reconstruct`` (the synthesis of the ŷ the encoder kept) is the decoder's x̂ bit for bit,
+    in one band and in several; a CodedLatents read from a file (no ŷ kept) is decoded instead."""
+    from mmcodec.codecs import CodedLatents
+
+    codec = moved_off_initialisation(small_codec(name), 0.02, seed=3)
+    codec.update()
+    if band_pixels:
+        codec.band_pixels = band_pixels
+    x = codec.pad(torch.rand(1, 3, 70, 90))
+    coded = codec.compress(x)
+    assert set(coded.decoded) == {"y"}
+    x_hat = codec.decompress(coded)[0]
+    assert torch.equal(codec.reconstruct(coded), x_hat)
+    from_file = CodedLatents(coded.streams, coded.shapes, coded.digest, coded.dependencies, coded.entropy_parameters)
+    assert torch.equal(codec.reconstruct(from_file), x_hat)
+    shifted = CodedLatents(coded.streams, coded.shapes, coded.digest, coded.dependencies, coded.entropy_parameters,
+                           {"y": coded.decoded["y"] + 1})
+    assert not torch.equal(codec.reconstruct(shifted), x_hat)
 
 
 @pytest.mark.parametrize("name", NAMES)
