@@ -73,16 +73,23 @@ def compress(source: str | Path | np.ndarray | Image, model: str | None = None, 
     latents for the model's own R + λ·D before coding them (slower encoding, fewer bits for the
     same quality; any decoder reads the file): see :mod:`mmcodec.codecs.refinement`.
     """
-    return compress_and_reconstruct(source, model, quality, device, bit_depth, refine_steps, reconstruct=False)[0]
+    return _encode_image(source, model, quality, device, bit_depth, refine_steps)[0]
 
 
 def compress_and_reconstruct(source: str | Path | np.ndarray | Image, model: str | None = None,
                              quality: int | None = None, device: str = "cpu", bit_depth: int | None = None,
-                             refine_steps: int = 0, reconstruct: bool = True) -> tuple[bytes, np.ndarray | None]:
-    """:func:`compress`, and (``reconstruct``) the pixels :func:`decompress` will return for the
-    bytes, bit for bit, synthesised from the latents the encoder coded
+                             refine_steps: int = 0) -> tuple[bytes, np.ndarray]:
+    """:func:`compress`, and the pixels :func:`decompress` will return for the bytes, bit for bit,
+    synthesised from the latents the encoder coded
     (:meth:`~mmcodec.codecs.base.LearnedCodec.reconstruct`: no entropy decoding, no second hyper
-    synthesis); None without ``reconstruct``."""
+    synthesis)."""
+    data, codec, coded, info = _encode_image(source, model, quality, device, bit_depth, refine_steps)
+    return data, to_pixels(codec.reconstruct(coded), info)
+
+
+def _encode_image(source: str | Path | np.ndarray | Image, model: str | None, quality: int | None, device: str,
+                  bit_depth: int | None, refine_steps: int) -> tuple[bytes, LearnedCodec, CodedLatents, ModalityInfo]:
+    """The .mmc bytes of :func:`compress`, with the codec, its coded latents and the file's image entry."""
     image = _as_image(source, bit_depth)
     entry = find_entry(model, quality)
     from .thesis_api import needs_thesis_files, thesis_table_of
@@ -104,8 +111,7 @@ def compress_and_reconstruct(source: str | Path | np.ndarray | Image, model: str
                         padded_height=int(padded.shape[-2]), padded_width=int(padded.shape[-1]))
     mmc = MmcFile(entry.model_id, model_version(coded), entry.digest, [info], coded_streams(coded, IMAGE_MODALITY),
                   coded.digest, {"architecture": entry.architecture})
-    data = write_mmc(mmc)
-    return data, to_pixels(codec.reconstruct(coded), info) if reconstruct else None
+    return write_mmc(mmc), codec, coded, info
 
 
 MODEL_VERSIONS = {1: "float", 2: "integer"}

@@ -22,6 +22,7 @@ def apply_in_bands(transform: Callable[[torch.Tensor], torch.Tensor], x: torch.T
     padding applies, so an output that is not exactly height × ``factor`` rows (an odd height
     under a stride, an unpadded or output-padded convolution) comes out as the whole one does.
     """
+    assert band_rows % align == 0 and halo_rows % align == 0
     height = x.shape[-2]
     if height <= band_rows + 2 * halo_rows:
         return transform(x)
@@ -34,5 +35,4 @@ def apply_in_bands(transform: Callable[[torch.Tensor], torch.Tensor], x: torch.T
         stop = None if bottom == height else start + round((bottom - top) * factor)
         pieces.append(out[..., start:stop, :])
         del out
-    assert band_rows % align == 0 and halo_rows % align == 0
     return torch.cat(pieces, dim=-2)
