@@ -7,8 +7,8 @@ snapped elsewhere desynchronises the arithmetic decoder for the rest of the stre
 fails its latent digest check. A platform with other convolution kernels (another CPU, library or
 thread count) sums in another order. This benchmark stands in for such platforms with three
 computations of σ on the same ẑ of each input, for every shipped mean-scale model (24 Kodak images),
-the channel-conditional `mean-scale-channel` (the same images; σ of every slice, each slice rounded
-and corrected by LRP before it conditions the next, as the coder does), depth-only model (held-out
+the channel-conditional `mean-scale-channel` and LIC-TCM (the same images; σ of every slice, each
+slice rounded and corrected by LRP before it conditions the next, as the coder does), depth-only model (held-out
 depth maps) and RGB-conditioned depth model (the same frames, with the colour its RGB model's files
 decode to; σ comes from h_s(ẑ) and the colour features f_c(x̂_rgb)):
 torch's native kernels on one thread (what the encoder uses), oneDNN on two threads, and native
@@ -16,7 +16,8 @@ kernels with the input channels reversed (ẑ's, or the colour's for a condition
 first layer's weights with them, so that every sum of that layer runs in the opposite order. It
 counts the σ that land on another table entry than the first computation's, and the inputs with at
 least one (files another platform would fail to decode), for the float networks and for the
-fixed-point ones (:mod:`mmcodec.layers.integer_network`, what files of model version 2 use). It also
+fixed-point ones (:mod:`mmcodec.layers.integer_network`, :mod:`mmcodec.layers.fixed_point_modules`
+for LIC-TCM: what files of model version 2 use). It also
 codes every input both ways with real streams: what the fixed-point parameters cost in bytes and
 PSNR, and the time of one evaluation of them.
 """
@@ -40,6 +41,7 @@ from mmcodec.codecs import DepthMeanScaleCodec, LearnedCodec, create  # noqa: E4
 from mmcodec.codecs.base import float_entropy_parameters  # noqa: E402
 from mmcodec.codecs.channel_autoregressive import ChannelConditionalCodec  # noqa: E402
 from mmcodec.codecs.fixed_point_slices import FixedPointSlices  # noqa: E402
+from mmcodec.codecs.tcm import TCMCodec  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import rgbd_test_frames  # noqa: E402
 from mmcodec.layers.native import exact_kernels  # noqa: E402
 from mmcodec.modalities.depth import coding_plane, read_depth  # noqa: E402
@@ -47,6 +49,7 @@ from mmcodec.modalities.image import read_image  # noqa: E402
 from mmcodec.zoo import list_models, load_model  # noqa: E402
 
 COMPUTATIONS = ("native, 1 thread", "oneDNN, 2 threads", "native, channels reversed")
+ARCHITECTURES = ("mean-scale", "mean-scale-channel", "tcm", "depth-mean-scale", "rgb-conditional-depth")
 
 
 @contextlib.contextmanager
@@ -71,6 +74,11 @@ def flipped_copy(codec: LearnedCodec) -> LearnedCodec:
     with torch.no_grad():
         if getattr(codec, "context", None) is not None:
             copy.context.stages[0][0].weight.copy_(codec.context.stages[0][0].weight.flip(1))
+        elif isinstance(codec, TCMCodec):   # both hyper-syntheses read ẑ through two convolutions each
+            for path in ("h_mean_s", "h_scale_s"):
+                for name in ("0.subpel_conv.0", "0.upsample.0"):
+                    layer = getattr(codec, path).get_submodule(name)
+                    copy.get_submodule(f"{path}.{name}").weight.copy_(layer.weight.flip(1))
         else:
             copy.h_s[0].weight.copy_(codec.h_s[0].weight.flip(0))
     return copy
@@ -215,14 +223,19 @@ def main() -> None:
     parser.add_argument("--rgbd", type=Path, default=datasets_dir() / "rgbd")
     parser.add_argument("--depth-frames", type=int, default=24, help="held-out depth maps, spread over the test frames")
     parser.add_argument("--name", default="entropy_parameter_agreement")
+    parser.add_argument("--architectures", nargs="+", default=list(ARCHITECTURES), choices=list(ARCHITECTURES),
+                        help="the shipped models of these architectures only")
     args = parser.parse_args()
     rows = []
     kodak = kodak_inputs(args.kodak)
     for architecture, inputs, levels, what in (
             ("mean-scale", kodak, 255, f"`{args.kodak.name}` images"),
             ("mean-scale-channel", kodak, 255, f"`{args.kodak.name}` images"),
+            ("tcm", kodak, 255, f"`{args.kodak.name}` images"),
             ("depth-mean-scale", depth_inputs(args.rgbd, args.depth_frames), 65535, "held-out depth maps"),
             ("rgb-conditional-depth", None, 65535, "held-out RGB-D frames")):
+        if architecture not in args.architectures:
+            continue
         for entry in (e for e in list_models() if e.architecture == architecture):
             if inputs is None:   # the conditioned models' colour: what their RGB model's files decode to
                 inputs = conditioned_inputs(args.rgbd, args.depth_frames, entry.context_model)
@@ -247,6 +260,7 @@ def main() -> None:
     command = "python benchmarks/entropy_parameter_agreement.py"
     command += f" --depth-frames {args.depth_frames}" if args.depth_frames != 24 else ""
     command += f" --name {args.name}" if args.name != "entropy_parameter_agreement" else ""
+    command += f" --architectures {' '.join(args.architectures)}" if args.architectures != list(ARCHITECTURES) else ""
     write_results(args.name, {"computations": list(COMPUTATIONS), "results": rows}, table, command)
 
 

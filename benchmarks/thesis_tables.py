@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, datasets_dir, machine  # noqa: E402
 
+from mmcodec.api import written_model_version  # noqa: E402
 from mmcodec.errors import ModelError  # noqa: E402
 from mmcodec.evaluate.rgbd_evaluate import rgbd_test_frames  # noqa: E402
 from mmcodec.evaluate.thesis_evaluate import evaluate_thesis_model  # noqa: E402
@@ -70,6 +71,12 @@ def earlier_results(path: Path, frames: list) -> dict[tuple, dict]:
             if "weights_digest" in r and [row["frame"] for row in r["frames"]] == names}
 
 
+def current_files(result: dict) -> bool:
+    """Whether ``result``'s files are of the model version its architecture writes now (results from
+    before the JSON recorded it were measured on files of version 1)."""
+    return result["mean"].get("model_versions", [1]) == [written_model_version(result["architecture"])]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("weights", nargs="+", help="exported thesis models (.safetensors)")
@@ -77,8 +84,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, help="measure a subset of this many frames, spread over the test set")
     parser.add_argument("--output", default=str(OUT), help="result files without extension (.md, .json)")
     parser.add_argument("--reuse", action="store_true",
-                        help="take a model's results from the existing JSON when its weights digest, the frames and "
-                             "the rate are the same (measure only what is new)")
+                        help="take a model's results from the existing JSON when its weights digest, the frames, "
+                             "the rate and the files' model version are the same (measure only what is new)")
     parser.add_argument("--rates", type=float, nargs="+",
                         help="code every mm-tcm-attention model given at these λ through its λ map (meant for "
                              "one trained with variable_rate; the others code at their own λ)")
@@ -95,6 +102,7 @@ def main() -> None:
         variable = entry.architecture == "mm-tcm-attention" and args.rates
         for rate in args.rates if variable else [None]:
             reused = previous.get((entry.model_id, entry.digest, rate)) if args.reuse else None
+            reused = reused if reused is not None and current_files(reused) else None
             results.append(reused or {**evaluate_thesis_model(entry, frames, rate=rate), "model_id": entry.model_id,
                                       "weights_digest": entry.digest, "rate": rate})
             m = results[-1]["mean"]
@@ -105,11 +113,14 @@ def main() -> None:
         results += [{**r, "kept": True} for r in previous.values() if r["model_id"] not in given]
     command = "python benchmarks/thesis_tables.py " + " ".join(sys.argv[1:])
     counted = results[0]["mean"]["frames"]
+    versions = sorted({v for r in results for v in r["mean"].get("model_versions", [1])})
     lines = ["# The RGB-D thesis's Tables 8–13 (real files)", "",
              f"Measured with `{command}` (CPU). Mean over {counted} held-out RGB-D frames (the last 10% of RGB-D-D "
              "and red kitchen, ICL-NUIM living room; the three `samples` pairs are measured but left out of the "
              "mean); bpp from the .mmc file sizes (depth files include the lossless hole mask); depth quality "
-             "over valid pixels, PSNR peak 65535 mm as the thesis.", ""]
+             "over valid pixels, PSNR peak 65535 mm as the thesis. Files of model version "
+             f"{', '.join(str(v) for v in versions)} (`mmcodec.api.MODEL_VERSIONS`; 2: the entropy parameters in "
+             "fixed point, decodable on any platform).", ""]
     for table in THESIS_TABLES:
         lines += table_lines(table, [r for r in results if r["table"] == table.number])
     if any(r.get("kept") for r in results):

@@ -118,14 +118,14 @@ def encode_thesis(entry: ZooEntry, codec: LearnedCodec, color: Image | None, dep
         info = ModalityInfo(table.modality, "image", height, width, 3, "uint8", 8, None, *padding)
     else:
         info = ModalityInfo(table.modality, "depth", height, width, 1, "uint16", 16, depth.unit, *padding)
-    from .api import coded_streams
+    from .api import coded_streams, model_version
 
     streams = coded_streams(coded, info.name)
     if valid is not None:
         streams.append((StreamInfo(f"{info.name}/holes", info.name), encode_hole_mask(valid)))
     params = {"architecture": entry.architecture, "kind": THESIS_KIND, "thesis_table": table.number,
               "target": table.target, "context": table.context}
-    return write_mmc(MmcFile(entry.model_id, 1, entry.digest, [info], streams, coded.digest, params))
+    return write_mmc(MmcFile(entry.model_id, model_version(coded), entry.digest, [info], streams, coded.digest, params))
 
 
 def compress_thesis(model: str, color: str | Path | np.ndarray | Image | None = None,

@@ -1,6 +1,7 @@
 """The Python API: mmcodec.compress / mmcodec.decompress round trips, determinism and input checks."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -255,4 +256,21 @@ def test_the_model_version_each_architecture_writes() -> None:
 
     assert [written_model_version(a) for a in ("mean-scale", "mean-scale-channel", "depth-mean-scale",
                                                "rgb-conditional-depth")] == [2, 2, 2, 2]
-    assert [written_model_version(a) for a in ("factorized", "tcm", "ms2020")] == [1, 1, 1]
+    assert [written_model_version(a) for a in ("tcm", "tcm-4c", "mm-tcm-conv", "mm-tcm-attention")] == [2, 2, 2, 2]
+    assert [written_model_version(a) for a in ("factorized", "ms2020")] == [1, 1]
+
+
+@pytest.mark.parametrize("float_networks", [False, True], ids=["version-2", "version-1"])
+def test_lic_tcm_files_of_both_model_versions(crop256, float_networks):
+    """The shipped LIC-TCM writes files of version 2 (its hyper-synthesis, SWAtten, slice and LRP
+    networks in fixed point); held to the float networks, version 1 as before; both decode."""
+    from mmcodec.api import get_codec
+    from mmcodec.codecs.base import float_entropy_parameters
+    from mmcodec.zoo import find_entry
+
+    model = "lic-tcm-cpu-mse-0.0067"
+    codec = get_codec(find_entry(model))
+    with float_entropy_parameters(codec) if float_networks else contextlib.nullcontext():
+        data = mmcodec.compress(crop256, model=model)
+    assert read_header(data).model_version == (1 if float_networks else 2)
+    assert psnr(mmcodec.decompress(data)["image"], crop256, 255) > 24

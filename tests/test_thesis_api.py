@@ -77,6 +77,7 @@ def test_api_files_hold_the_target_alone_and_decode_without_the_context(models, 
     mmc = read_mmc(data)
     assert [m.name for m in mmc.modalities] == [table.modality]
     assert mmc.codec_params["kind"] == "thesis" and mmc.codec_params["thesis_table"] == number
+    assert mmc.model_version == 2   # fixed-point entropy parameters
     decoded = decompress(data, model=str(models[number]))
     assert list(decoded) == [table.modality]
     if table.target == "depth":
@@ -84,6 +85,24 @@ def test_api_files_hold_the_target_alone_and_decode_without_the_context(models, 
         np.testing.assert_array_equal(decoded["depth"] == 0, depth == 0)     # holes exactly, nothing else 0
     else:
         assert decoded["image"].dtype == np.uint8 and decoded["image"].shape == (HEIGHT, WIDTH, 3)
+
+
+@pytest.mark.parametrize("number", [10, 13])
+def test_files_of_the_float_entropy_parameters_still_decode(models, frame, number) -> None:
+    """Held to the float entropy networks, a thesis codec writes version-1 files, as every thesis file
+    before version 2, and they decode (with the float networks) to what a version-2 file decodes to."""
+    from mmcodec.api import get_codec
+    from mmcodec.codecs.base import float_entropy_parameters
+
+    _, _, color, depth = frame
+    entry = read_entry(models[number])
+    with float_entropy_parameters(get_codec(entry)):
+        legacy = compress_thesis(str(models[number]), color=color, depth=depth)
+    assert read_mmc(legacy).model_version == 1
+    current = decompress(compress_thesis(str(models[number]), color=color, depth=depth), model=str(models[number]))
+    decoded = decompress(legacy, model=str(models[number]))
+    (key,) = decoded
+    assert np.abs(decoded[key].astype(int) - current[key].astype(int)).mean() < 2
 
 
 def test_command_line_round_trip_of_a_fused_depth_file(models, frame, tmp_path, capsys) -> None:

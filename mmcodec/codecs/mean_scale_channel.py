@@ -31,6 +31,7 @@ from ..entropy.channel_context import ChannelContextEntropyModel
 from ..entropy.factorized import FactorizedEntropyModel
 from ..errors import ModelError
 from ..layers import conv, gdn_analysis, gdn_synthesis
+from ..layers.fixed_point_modules import ONE, fixed_point_evaluator
 from ..layers.integer_network import integer_network_for
 from .channel_autoregressive import ChannelConditionalCodec
 from .mean_scale import hyper_analysis, hyper_synthesis
@@ -62,6 +63,17 @@ class SliceCorrection(nn.Module):
         if self.start is None:
             return correction
         return support[:, self.start:self.start + self.slice_channels] + correction
+
+
+@fixed_point_evaluator(SliceCorrection)
+def _fixed_point_slice_correction(module: SliceCorrection, values: torch.Tensor) -> torch.Tensor:
+    """A SliceCorrection in fixed point (integers in units of 2^-14): its slice of the support plus
+    its network's output, that network a chain of convolutions
+    (:class:`~mmcodec.layers.integer_network.IntegerNetwork`)."""
+    correction = integer_network_for(module.net)(values / ONE) * ONE
+    if module.start is None:
+        return correction
+    return values[:, module.start:module.start + module.slice_channels] + correction
 
 
 @register("mean-scale-channel", "mbt2018-mean-channel")

@@ -47,7 +47,11 @@ model computes what the official one computes. Deviations from the official code
   the official values as defaults; the slice count and support follow ``num_slices`` /
   ``max_support_slices`` instead of the literal 5;
 - coding uses this package's entropy layer (160-entry scale table, one stream per slice)
-  instead of CompressAI's rANS with 64 scales and one stream for all slices.
+  instead of CompressAI's rANS with 64 scales and one stream for all slices;
+- the networks that set the entropy parameters (h_mean_s, h_scale_s, SWAtten, the slice and LRP
+  transforms) code in fixed point (:mod:`mmcodec.layers.fixed_point_modules`,
+  :mod:`.fixed_point_slices`; files of model version 2), so that a file decodes on any platform;
+  files of version 1 decode with the float networks.
 """
 from __future__ import annotations
 
@@ -60,6 +64,7 @@ from torch import nn
 from ..entropy.channel_context import ChannelContextEntropyModel
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv
+from ..layers.fixed_point_modules import fixed_point_network_for
 from ..layers.residual import ResidualBlockUpsample, ResidualBlockWithStride, conv3x3, subpel_conv3x3
 from ..layers.swatten import SWAtten
 from ..layers.tcm_block import tcm_stage
@@ -84,6 +89,7 @@ class TCMCodec(ChannelConditionalCodec):
     """
 
     sizes: ClassVar[dict] = {"small": 64, "medium": 96, "large": 128}
+    entropy_parameter_modes = ("float", "integer")   # integer: fixed-point entropy networks (model version 2)
     cpu_config: ClassVar[dict] = {"n": 32, "m": 128, "num_slices": 4, "z_channels": 64, "attention_dim": 32,
                                   "cc_hidden": (96, 64)}
     # tiny model for the generic codec tests: windows 4 / 2 give a padding multiple of 64
@@ -142,6 +148,9 @@ class TCMCodec(ChannelConditionalCodec):
         return nn.Sequential(ResidualBlockUpsample(self.z_channels, wide, 2),
                              *tcm_stage(self.n, self.hyper_head_dim, self.hyper_window, depth),
                              subpel_conv3x3(wide, self.m, 2))
+
+    def _fixed_point_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return fixed_point_network_for(self.h_mean_s)(z_hat), fixed_point_network_for(self.h_scale_s)(z_hat)
 
     def config(self) -> dict:
         return {"n": self.n, "m": self.m, "in_channels": self.in_channels, "z_channels": self.z_channels,

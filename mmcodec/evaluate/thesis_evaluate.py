@@ -88,7 +88,7 @@ def evaluate_thesis_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean:
         height, width = decoded.shape[:2]
         rows.append({"frame": f"{pair.sequence}/{pair.name}", "bytes": len(data),
                      "bpp": 8 * len(data) / (height * width), "encoding_time": encoding, "decoding_time": decoding,
-                     **_frame_quality(table, pair, decoded)})
+                     "model_version": read_mmc(data).model_version, **_frame_quality(table, pair, decoded)})
     counted = [r for r in rows if r["frame"].split("/")[0] not in outside_mean] or rows
     keys = ("bpp", "encoding_time", "decoding_time", *(RGB_METRICS if table.target == "rgb" else DEPTH_METRICS))
     summary: dict = {k: float(np.mean([r[k] for r in counted if k in r])) for k in keys
@@ -96,6 +96,7 @@ def evaluate_thesis_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean:
     if table.target == "depth":
         summary["holes_kept"] = all(r["holes_kept"] for r in rows)
     summary["frames"] = len(counted)
+    summary["model_versions"] = sorted({r["model_version"] for r in rows})   # of the files (api.MODEL_VERSIONS)
     return {"model": name, "architecture": entry.architecture, "refine_steps": refine_steps,
             "table": table.number, "target": table.target, "lambda": entry.lmbda if fixed else rate,
             "metric": entry.metric, "config": entry.config, "mean": summary, "frames": rows}

@@ -18,10 +18,11 @@ activations (``clamp``) so that it provably does. After each layer the sum is re
 (LeakyReLU's slope as a fixed-point multiplier). The outputs are exact multiples of 2^-F.
 
 GDN (Ballé, Laparra, Simoncelli, arXiv 1511.06281, eq. 6: y_i = x_i / sqrt(β_i + Σ_j γ_ij x_j²))
-converts the same way: x² is rounded to units of 2^-F, γ to units of 2^-W and β to 2^-(F+W), so
-the normalisation pool β + Σ_j γ_ij x_j² is again an exact sum of integers; the square root and
-the division that follow act on single numbers, and IEEE 754 rounds both correctly, so they too
-give the same bits on every platform (unlike exp or tanh, whose last bit depends on the library).
+and its inverse (x_i · sqrt(…)) convert the same way: x² is rounded to units of 2^-F, γ to units
+of 2^-W and β to 2^-(F+W), so the normalisation pool β + Σ_j γ_ij x_j² is again an exact sum of
+integers; the square root and the division (or product) that follow act on single numbers, and
+IEEE 754 rounds both correctly, so they too give the same bits on every platform (unlike exp or
+tanh, whose last bit depends on the library).
 
 F = 14 and W = 16: the rounding of the activations, amplified by the layers after it, moves the
 default model's h_s outputs by at most 0.01 (μ up to ±46) and 0.0024 (σ) on a test input
@@ -65,10 +66,11 @@ class _IntegerLayer:
 
 @dataclass(frozen=True)
 class _IntegerNormalization:
-    """GDN (not its inverse) in fixed point: x / sqrt(β + Σ_j γ_ij x_j²)."""
+    """GDN in fixed point: x / sqrt(β + Σ_j γ_ij x_j²), or x · sqrt(…) for the inverse."""
     gamma: torch.Tensor       # float64 holding integers, units of 2^-WEIGHT_BITS, shape (C, C, 1, 1)
     beta: torch.Tensor        # float64 holding integers, units of 2^-(ACTIVATION_BITS + WEIGHT_BITS)
     input_limit: float        # |input| is clamped to this (units of 2^-ACTIVATION_BITS)
+    inverse: bool = False     # IGDN
 
 
 def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
@@ -97,8 +99,6 @@ def _integer_layer(layer: nn.Conv2d | nn.ConvTranspose2d, slope: int | None) -> 
 
 
 def _integer_normalization(gdn: GDN) -> _IntegerNormalization:
-    if gdn.inverse:
-        raise ValueError("integer network: inverse GDN is not supported")
     with torch.no_grad():
         beta, gamma = gdn._beta(gdn.beta), gdn._gamma(gdn.gamma)
     channels = beta.numel()
@@ -111,7 +111,7 @@ def _integer_normalization(gdn: GDN) -> _IntegerNormalization:
     limit = min(math.floor(math.sqrt(largest_square * 2 ** ACTIVATION_BITS)), EXACT_SQUARE)
     if limit < MIN_ACTIVATION_RANGE * 2 ** ACTIVATION_BITS:
         raise ValueError(f"integer network: γ of {gdn} too large for exact float64 sums")
-    return _IntegerNormalization(gamma, beta, float(limit))
+    return _IntegerNormalization(gamma, beta, float(limit), gdn.inverse)
 
 
 def _layers(module: nn.Module) -> list[nn.Module]:
@@ -218,10 +218,11 @@ def convolve_in_row_chunks(values: torch.Tensor, layer: _IntegerLayer) -> torch.
 
 
 def _normalize(values: torch.Tensor, layer: _IntegerNormalization) -> torch.Tensor:
-    """GDN on integers in units of 2^-F: every step exact or one correctly rounded IEEE operation."""
+    """(I)GDN on integers in units of 2^-F: every step exact or one correctly rounded IEEE operation."""
     squares = torch.floor(values * values / 2.0 ** ACTIVATION_BITS + 0.5)            # x² in units of 2^-F
     pool = F.conv2d(squares, layer.gamma) + layer.beta.view(1, -1, 1, 1)              # units of 2^-(F+W)
-    return torch.floor(values / torch.sqrt(pool / 2.0 ** (ACTIVATION_BITS + WEIGHT_BITS)) + 0.5)
+    norm = torch.sqrt(pool / 2.0 ** (ACTIVATION_BITS + WEIGHT_BITS))
+    return torch.floor((values * norm if layer.inverse else values / norm) + 0.5)
 
 
 _COPIES: "weakref.WeakKeyDictionary[nn.Module, tuple[tuple, IntegerNetwork]]" = weakref.WeakKeyDictionary()

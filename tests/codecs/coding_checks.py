@@ -15,12 +15,14 @@ def decompress_single_threaded(codec: LearnedCodec, coded: CodedLatents) -> tupl
 
 
 def assert_exact_deterministic_round_trip(codec: LearnedCodec, x: torch.Tensor, coded: CodedLatents) -> None:
-    """Same bytes twice; decoded latents match (digest); pixels equal the evaluation forward
-    and are identical with one thread."""
+    """Same bytes twice; decoded latents match (digest); pixels equal the evaluation forward (with
+    fixed-point entropy parameters, to the few units of 2^-14 by which μ and LRP move ŷ) and are
+    identical with one thread."""
     assert codec.compress(x).streams == coded.streams
     x_hat, digest = codec.decompress(coded)
     assert digest == coded.digest
-    torch.testing.assert_close(x_hat, codec(x)["x_hat"], atol=1e-5, rtol=0)
+    tolerance = 1e-5 if coded.entropy_parameters == "float" else 2e-4
+    torch.testing.assert_close(x_hat, codec(x)["x_hat"], atol=tolerance, rtol=0)
     single, single_digest = decompress_single_threaded(codec, coded)
     assert torch.equal(single, x_hat) and single_digest == digest
 

@@ -1,6 +1,4 @@
 """layers/integer_network.py: a fixed-point copy of a trained network, exact whatever the order of its sums."""
-import warnings
-
 import pytest
 import torch
 from torch import nn
@@ -9,6 +7,8 @@ from mmcodec.codecs.mean_scale import hyper_synthesis
 from mmcodec.layers import GDN
 from mmcodec.layers.integer_network import ACTIVATION_BITS, IntegerNetwork, integer_network_for
 from mmcodec.zoo import find_entry, load_model
+
+from .kernel_variants import on_every_thread_count_and_kernel
 
 
 @pytest.fixture(scope="module")
@@ -51,18 +51,7 @@ def test_the_same_bits_when_the_sums_run_in_another_order(default_h_s) -> None:
 def test_the_same_bits_with_any_thread_count_and_with_onednn(default_h_s) -> None:
     x = hyper_input(default_h_s[0].in_channels, seed=2)
     network = IntegerNetwork(default_h_s)
-    threads = torch.get_num_threads()
-    try:
-        results = []
-        for count in (1, 2, 3):
-            torch.set_num_threads(count)
-            for onednn in (False, True):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)   # torch's note on TF32 for Intel GPUs
-                    with torch.backends.mkldnn.flags(enabled=onednn):
-                        results.append(network(x))
-    finally:
-        torch.set_num_threads(threads)
+    results = on_every_thread_count_and_kernel(lambda: network(x))
     assert all(torch.equal(results[0], r) for r in results[1:])
 
 
@@ -155,16 +144,27 @@ def test_gdn_pool_gives_the_same_bits_when_its_sum_runs_in_another_order() -> No
     assert float_moved   # the test's premise: the float sums did depend on the order
 
 
-def test_containers_are_opened_in_order_and_inverse_gdn_is_refused() -> None:
+def test_containers_are_opened_in_order() -> None:
     network = _gdn_network()
     nested = nn.Module()
     nested.stages = nn.ModuleList([nn.Sequential(network[0], network[1]), nn.Sequential(*network[2:])])
     x = torch.rand(1, 3, 8, 8)
     assert torch.equal(IntegerNetwork(nested)(x), IntegerNetwork(network)(x))
-    with pytest.raises(ValueError, match="inverse GDN"):
-        IntegerNetwork(nn.Sequential(nn.Conv2d(3, 4, 1), GDN(4, inverse=True)))
     with pytest.raises(ValueError, match="expected a convolution"):
         IntegerNetwork(nn.Sequential(GDN(4)))
+
+
+@pytest.mark.parametrize("inverse", [False, True])
+def test_gdn_and_its_inverse_follow_the_float_layer(inverse: bool) -> None:
+    torch.manual_seed(5)
+    network = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), GDN(8, inverse=inverse))
+    with torch.no_grad():
+        network[1].gamma.add_(0.3 * torch.rand_like(network[1].gamma))
+        x = torch.rand(1, 3, 12, 12) * 4 - 2
+        expected = network(x).double()
+    got = IntegerNetwork(network)(x)
+    assert (got - expected).abs().max().item() < 4e-4
+    assert not torch.equal(got, IntegerNetwork(nn.Sequential(network[0], GDN(8, inverse=not inverse)))(x))
 
 
 LAYER_SHAPES = [   # (transposed, kernel, stride, padding, output_padding)
