@@ -20,7 +20,7 @@ import torch
 
 from ..entropy.channel_context import ChannelContextEntropyModel
 from ..layers.exact_tanh import exact_tanh
-from ..layers.fixed_point_modules import fixed_point_network_for
+from ..layers.fixed_point_modules import fixed_point_forward
 from ..layers.integer_network import ACTIVATION_BITS
 
 _GRID = 2.0 ** ACTIVATION_BITS
@@ -51,15 +51,15 @@ class FixedPointSlices:
         mean_support = torch.cat([latent_means, *context], dim=1)
         scale_support = torch.cat([latent_scales, *context], dim=1)
         if model.atten_mean is not None:
-            mean_support = fixed_point_network_for(model.atten_mean[index])(mean_support)
-            scale_support = fixed_point_network_for(model.atten_scale[index])(scale_support)
-        mu = fixed_point_network_for(model.cc_mean_transforms[index])(mean_support)
-        scale = fixed_point_network_for(model.cc_scale_transforms[index])(scale_support)
+            mean_support = fixed_point_forward(model.atten_mean[index], mean_support)
+            scale_support = fixed_point_forward(model.atten_scale[index], scale_support)
+        mu = fixed_point_forward(model.cc_mean_transforms[index], mean_support)
+        scale = fixed_point_forward(model.cc_scale_transforms[index], scale_support)
         return mu, scale, mean_support
 
     def residual_prediction(self, index: int, mean_support: torch.Tensor, y_hat_slice: torch.Tensor) -> torch.Tensor:
         """ŷ_i + 0.5·tanh(lrp_i([mean support, ŷ_i])), the correction rounded to the grid."""
-        lrp = fixed_point_network_for(self.model.lrp_transforms[index])(torch.cat([mean_support, y_hat_slice], dim=1))
+        lrp = fixed_point_forward(self.model.lrp_transforms[index], torch.cat([mean_support, y_hat_slice], dim=1))
         return y_hat_slice + _on_grid(0.5 * exact_tanh(lrp))
 
     @torch.no_grad()

@@ -64,7 +64,7 @@ from torch import nn
 from ..entropy.channel_context import ChannelContextEntropyModel
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv
-from ..layers.fixed_point_modules import fixed_point_network_for
+from ..layers.fixed_point_modules import fixed_point_forward
 from ..layers.residual import ResidualBlockUpsample, ResidualBlockWithStride, conv3x3, subpel_conv3x3
 from ..layers.swatten import SWAtten
 from ..layers.tcm_block import tcm_stage
@@ -150,7 +150,7 @@ class TCMCodec(ChannelConditionalCodec):
                              subpel_conv3x3(wide, self.m, 2))
 
     def _fixed_point_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return fixed_point_network_for(self.h_mean_s)(z_hat), fixed_point_network_for(self.h_scale_s)(z_hat)
+        return fixed_point_forward(self.h_mean_s, z_hat), fixed_point_forward(self.h_scale_s, z_hat)
 
     def config(self) -> dict:
         return {"n": self.n, "m": self.m, "in_channels": self.in_channels, "z_channels": self.z_channels,

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..codecs import LearnedCodec
 from ..codecs.refinement import refined_name
-from ..container import read_mmc
+from ..container import read_header, read_mmc
 from ..errors import ModelError
 from ..modalities.depth import read_depth, to_millimetres
 from ..modalities.image import read_image
@@ -88,7 +88,7 @@ def evaluate_thesis_model(entry: ZooEntry, frames: list[RgbdPair], outside_mean:
         height, width = decoded.shape[:2]
         rows.append({"frame": f"{pair.sequence}/{pair.name}", "bytes": len(data),
                      "bpp": 8 * len(data) / (height * width), "encoding_time": encoding, "decoding_time": decoding,
-                     "model_version": read_mmc(data).model_version, **_frame_quality(table, pair, decoded)})
+                     "model_version": read_header(data).model_version, **_frame_quality(table, pair, decoded)})
     counted = [r for r in rows if r["frame"].split("/")[0] not in outside_mean] or rows
     keys = ("bpp", "encoding_time", "decoding_time", *(RGB_METRICS if table.target == "rgb" else DEPTH_METRICS))
     summary: dict = {k: float(np.mean([r[k] for r in counted if k in r])) for k in keys

@@ -5,7 +5,7 @@ fixed point (after Ballé, Johnston, Minnen, arXiv 1905.11940). The networks tha
 entropy parameters (Liu, Sun, Katto, arXiv 2303.14978: h_mean_s / h_scale_s with TCM blocks,
 sec. 3.2, fig. 2; SWAtten and the slice transforms of the channel-wise entropy model, sec. 3.3,
 figs. 3–4) are trees with residual sums, windowed self-attention (softmax), LayerNorm, GELU, IGDN,
-a sigmoid gate and pixel shuffles. :func:`fixed_point_network_for` evaluates any tree built of the
+a sigmoid gate and pixel shuffles. :func:`fixed_point_forward` evaluates any tree built of the
 modules registered here (:func:`fixed_point_evaluator`), under the same rule:
 
 - Values are integers in units of 2^-F (F = ``ACTIVATION_BITS``) held in float64.
@@ -44,20 +44,23 @@ from .gdn import GDN
 from .integer_network import (
     ACTIVATION_BITS,
     EXACT_LIMIT,
-    MIN_ACTIVATION_RANGE,
     SLOPE_BITS,
     WEIGHT_BITS,
     _fixed,
     _integer_layer,
     _integer_normalization,
     _normalize,
+    cached_for_weights,
     convolve_in_row_chunks,
+    exact_sum_limit,
+    fixed_bias,
+    rescale_sums,
 )
 from .residual import ResidualBlock, ResidualBlockUpsample
 from .swatten import SWAtten
 from .swin import DropPath, SwinBlockPair, SwinTransformerBlock
 from .tcm_block import TCMBlock
-from .window_attention import WindowAttention, shifted_window_mask, window_merge, window_partition
+from .window_attention import WindowAttention
 
 ONE = 2.0 ** ACTIVATION_BITS
 SOFTMAX_BITS = 20
@@ -87,11 +90,6 @@ def evaluate(module: nn.Module, values: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"fixed-point evaluation: unsupported module {type(module).__name__}")
 
 
-def _rescale(sums: torch.Tensor, bits: int) -> torch.Tensor:
-    """Integer sums in units of 2^-(F+bits) → units of 2^-F, rounded half up (in place)."""
-    return sums.add_(2.0 ** (bits - 1)).div_(2.0 ** bits).floor_()
-
-
 def _to_grid(values: torch.Tensor) -> torch.Tensor:
     """Real values (float64) → integers in units of 2^-F, rounded half up."""
     return torch.floor(values * ONE + 0.5)
@@ -102,12 +100,8 @@ _WEIGHTS: "weakref.WeakKeyDictionary[nn.Module, tuple[tuple, object]]" = weakref
 
 
 def _cached(module: nn.Module, build: Callable[[], object]) -> object:
-    """``build()`` for ``module``'s current parameters, computed once and again when they change."""
-    key = tuple((p.data_ptr(), p._version) for p in module.parameters(recurse=False))
-    cached = _WEIGHTS.get(module)
-    if cached is None or cached[0] != key:
-        cached = _WEIGHTS[module] = (key, build())
-    return cached[1]
+    """``build()`` for one layer's own current parameters (``cached_for_weights``)."""
+    return cached_for_weights(_WEIGHTS, module, build, recurse=False)
 
 
 @dataclass(frozen=True)
@@ -119,13 +113,8 @@ class _IntegerLinear:
 
 def _integer_linear(layer: nn.Linear) -> _IntegerLinear:
     weight = _fixed(layer.weight, WEIGHT_BITS)
-    bias = (_fixed(layer.bias, ACTIVATION_BITS + WEIGHT_BITS) if layer.bias is not None
-            else torch.zeros(layer.out_features, dtype=torch.float64))
-    per_output = weight.abs().sum(dim=1)
-    limit = math.floor((EXACT_LIMIT - float(bias.abs().max()) - 2.0 ** WEIGHT_BITS) / max(float(per_output.max()), 1.0))
-    if limit < MIN_ACTIVATION_RANGE * ONE:
-        raise ValueError(f"fixed-point evaluation: weights of {layer} too large for exact float64 sums")
-    return _IntegerLinear(weight.t().contiguous(), bias, float(limit))
+    bias = fixed_bias(layer.bias, layer.out_features)
+    return _IntegerLinear(weight.t().contiguous(), bias, exact_sum_limit(weight.abs().sum(dim=1), bias, layer))
 
 
 # ---- layers -----------------------------------------------------------------------------------
@@ -134,14 +123,14 @@ def _integer_linear(layer: nn.Linear) -> _IntegerLinear:
 def _convolution(module: nn.Module, values: torch.Tensor) -> torch.Tensor:
     layer = _cached(module, lambda: _integer_layer(module, None))
     sums = convolve_in_row_chunks(values.clamp(-layer.input_limit, layer.input_limit), layer)
-    return _rescale(sums.add_(layer.bias.view(1, -1, 1, 1)), WEIGHT_BITS)
+    return rescale_sums(sums.add_(layer.bias.view(1, -1, 1, 1)))
 
 
 @fixed_point_evaluator(nn.Linear)
 def _linear(module: nn.Linear, values: torch.Tensor) -> torch.Tensor:
     layer = _cached(module, lambda: _integer_linear(module))
     sums = torch.matmul(values.clamp(-layer.input_limit, layer.input_limit), layer.weight_t)
-    return _rescale(sums.add_(layer.bias), WEIGHT_BITS)
+    return rescale_sums(sums.add_(layer.bias))
 
 
 @fixed_point_evaluator(nn.LeakyReLU)
@@ -216,34 +205,23 @@ def _exact_product_limit(terms: int) -> float:
 @fixed_point_evaluator(WindowAttention)
 def _window_attention(module: WindowAttention, values: torch.Tensor) -> torch.Tensor:
     """W-MSA / SW-MSA (arXiv 2103.14030, eq. 4) on a (B, H, W, C) map, without prompt tokens."""
-    b, h, w, _ = values.shape
-    m = module.window
-    module.check_windows(h, w)
-    shift = m // 2
-    if module.shifted:
-        values = torch.roll(values, shifts=(-shift, -shift), dims=(1, 2))
-    tokens = window_partition(values, m)                                         # (B, nW, P, C)
-    nw, p = tokens.shape[1], tokens.shape[2]
-    qkv = _linear(module.embedding_layer, tokens).view(b, nw, p, 3 * module.heads, module.head_dim)
-    q, k, v = qkv.permute(3, 0, 1, 2, 4).chunk(3, dim=0)                          # (heads, B, nW, P, d)
+    _, h, w, _ = values.shape
+    tokens = module.windows(values)                                               # (B, nW, P, C)
+    q, k, v = module.split_heads(_linear(module.embedding_layer, tokens), 3)       # (heads, B, nW, P, d)
     qk_limit = _exact_product_limit(module.head_dim)
     q, k = q.clamp(-qk_limit, qk_limit), k.clamp(-qk_limit, qk_limit)
     scale = 1.0 / math.sqrt(module.head_dim)   # √ and ÷ are correctly rounded (a library's pow may not be)
     logits = torch.matmul(q, k.transpose(-1, -2)) / (ONE * ONE) * scale           # exact sums, then scaled
     logits = logits + module.relative_bias().detach().double()[:, None, None]
-    if module.shifted:
-        mask = shifted_window_mask(h // m, w // m, m, shift, values.device)
+    mask = module.window_mask(h, w, values.device)
+    if mask is not None:
         logits = logits.masked_fill(mask, -math.inf)
     exponent = (logits - logits.amax(dim=-1, keepdim=True)).clamp(min=_SOFTMAX_FLOOR)
     weights = torch.floor(exact_exp(exponent) * 2.0 ** SOFTMAX_BITS + 0.5)   # 0 where masked (or < 2^-21)
-    v_limit = math.floor(EXACT_LIMIT / (2.0 ** SOFTMAX_BITS * p))
+    v_limit = math.floor(EXACT_LIMIT / (2.0 ** SOFTMAX_BITS * tokens.shape[2]))
     weighted = torch.matmul(weights, v.clamp(-v_limit, v_limit))                   # exact sums
     out = torch.floor(weighted / weights.sum(dim=-1, keepdim=True) + 0.5)          # (heads, B, nW, P, d)
-    out = out.permute(1, 2, 3, 0, 4).reshape(b, nw, p, module.heads * module.head_dim)
-    out = window_merge(_linear(module.linear, out), m, h, w)
-    if module.shifted:
-        out = torch.roll(out, shifts=(shift, shift), dims=(1, 2))
-    return out
+    return module.unwindows(_linear(module.linear, module.join_heads(out)), h, w)
 
 
 @fixed_point_evaluator(SwinTransformerBlock)
@@ -307,20 +285,10 @@ def _swatten(module: SWAtten, values: torch.Tensor) -> torch.Tensor:
     return evaluate(module.out_conv, out)
 
 
-class FixedPointNetwork:
-    """``network`` evaluated in fixed point: takes float input on any grid (rounded to units of
-    2^-F), returns float64, every value a multiple of 2^-F, the same bits on every platform."""
-
-    def __init__(self, network: nn.Module) -> None:
-        self.network = network
-
-    @torch.no_grad()
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        # On the CPU always: a GPU library may pick FFT or Winograd convolutions, which round.
-        return (evaluate(self.network, _fixed(x.cpu(), ACTIVATION_BITS)) / ONE).to(x.device)
-
-
-def fixed_point_network_for(network: nn.Module) -> FixedPointNetwork:
-    """The fixed-point form of ``network`` (each layer's integer weights are built once and again
-    when its parameters change)."""
-    return FixedPointNetwork(network)
+@torch.no_grad()
+def fixed_point_forward(network: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``network`` applied to ``x`` in fixed point: float input on any grid (rounded to units of
+    2^-F), float64 output, every value a multiple of 2^-F, the same bits on every platform (each
+    layer's integer weights are built once and again when its parameters change)."""
+    # On the CPU always: a GPU library may pick FFT or Winograd convolutions, which round.
+    return (evaluate(network, _fixed(x.cpu(), ACTIVATION_BITS)) / ONE).to(x.device)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -86,16 +87,34 @@ def _integer_layer(layer: nn.Conv2d | nn.ConvTranspose2d, slope: int | None) -> 
     if layer.groups != 1 or _pair(layer.dilation) != (1, 1) or layer.padding_mode != "zeros":
         raise ValueError(f"integer network: unsupported convolution {layer}")
     weight = _fixed(layer.weight, WEIGHT_BITS)
-    bias = (_fixed(layer.bias, ACTIVATION_BITS + WEIGHT_BITS) if layer.bias is not None
-            else torch.zeros(layer.out_channels, dtype=torch.float64))
+    bias = fixed_bias(layer.bias, layer.out_channels)
     transposed = isinstance(layer, nn.ConvTranspose2d)
     # Largest sum of |weights| that one output value can collect: per output channel, all of its inputs.
     per_output = weight.abs().sum(dim=(0, 2, 3) if transposed else (1, 2, 3))
+    return _IntegerLayer(weight, bias, transposed, _pair(layer.stride), _pair(layer.padding),
+                         _pair(getattr(layer, "output_padding", 0)), exact_sum_limit(per_output, bias, layer), slope)
+
+
+def fixed_bias(bias: torch.Tensor | None, channels: int) -> torch.Tensor:
+    """A layer's bias as float64 integers in units of 2^-(ACTIVATION_BITS + WEIGHT_BITS) (0 without one)."""
+    if bias is None:
+        return torch.zeros(channels, dtype=torch.float64)
+    return _fixed(bias, ACTIVATION_BITS + WEIGHT_BITS)
+
+
+def exact_sum_limit(per_output: torch.Tensor, bias: torch.Tensor, layer: nn.Module) -> float:
+    """The |input| bound (units of 2^-ACTIVATION_BITS) under which every output sum of ``layer`` stays
+    below EXACT_LIMIT: ``per_output`` holds each output's Σ|weight| (units of 2^-WEIGHT_BITS)."""
     limit = math.floor((EXACT_LIMIT - float(bias.abs().max()) - 2.0 ** WEIGHT_BITS) / max(float(per_output.max()), 1.0))
     if limit < MIN_ACTIVATION_RANGE * 2 ** ACTIVATION_BITS:
         raise ValueError(f"integer network: weights of {layer} too large for exact float64 sums")
-    return _IntegerLayer(weight, bias, transposed, _pair(layer.stride), _pair(layer.padding),
-                         _pair(getattr(layer, "output_padding", 0)), float(limit), slope)
+    return float(limit)
+
+
+def rescale_sums(sums: torch.Tensor) -> torch.Tensor:
+    """A layer's integer sums (units of 2^-(ACTIVATION_BITS + WEIGHT_BITS)) in units of
+    2^-ACTIVATION_BITS, rounded half up (in place: an exact floor in float64)."""
+    return sums.add_(2.0 ** (WEIGHT_BITS - 1)).div_(2.0 ** WEIGHT_BITS).floor_()
 
 
 def _integer_normalization(gdn: GDN) -> _IntegerNormalization:
@@ -158,7 +177,6 @@ class IntegerNetwork:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         # On the CPU always: a GPU library may pick FFT or Winograd convolutions, which round.
         values = _fixed(x.cpu(), ACTIVATION_BITS)
-        half = 2.0 ** (WEIGHT_BITS - 1)
         # In place where it can be (every tensor here is the network's own): at 1/16 of a 24-megapixel
         # image each temporary of h_s's last layer is 190 MB.
         for layer in self.layers:
@@ -166,8 +184,7 @@ class IntegerNetwork:
             if isinstance(layer, _IntegerNormalization):
                 values = _normalize(values, layer)
                 continue
-            values = convolve_in_row_chunks(values, layer).add_(layer.bias.view(1, -1, 1, 1))
-            values.add_(half).div_(2.0 ** WEIGHT_BITS).floor_()  # units of 2^-F, round half up
+            values = rescale_sums(convolve_in_row_chunks(values, layer).add_(layer.bias.view(1, -1, 1, 1)))
             if layer.slope is not None:
                 torch.where(values < 0, torch.floor(values * layer.slope / 2.0 ** SLOPE_BITS), values, out=values)
         return values.div_(2.0 ** ACTIVATION_BITS).to(x.device)
@@ -228,11 +245,17 @@ def _normalize(values: torch.Tensor, layer: _IntegerNormalization) -> torch.Tens
 _COPIES: "weakref.WeakKeyDictionary[nn.Module, tuple[tuple, IntegerNetwork]]" = weakref.WeakKeyDictionary()
 
 
-def integer_network_for(network: nn.Module) -> IntegerNetwork:
-    """The :class:`IntegerNetwork` of ``network``'s current weights, built once and rebuilt when they
-    change (the key follows each parameter's storage and version; the copy goes with the network)."""
-    key = tuple((p.data_ptr(), p._version) for p in network.parameters())
-    cached = _COPIES.get(network)
+def cached_for_weights(cache: weakref.WeakKeyDictionary, module: nn.Module, build: Callable[[], object],
+                       recurse: bool = True) -> object:
+    """``build()`` for ``module``'s current weights, kept in ``cache``: built once and again when they
+    change (the key follows each parameter's storage and version; the entry goes with the module)."""
+    key = tuple((p.data_ptr(), p._version) for p in module.parameters(recurse=recurse))
+    cached = cache.get(module)
     if cached is None or cached[0] != key:
-        cached = _COPIES[network] = (key, IntegerNetwork(network))
+        cached = cache[module] = (key, build())
     return cached[1]
+
+
+def integer_network_for(network: nn.Module) -> IntegerNetwork:
+    """The :class:`IntegerNetwork` of ``network``'s current weights, built once and rebuilt when they change."""
+    return cached_for_weights(_COPIES, network, lambda: IntegerNetwork(network))

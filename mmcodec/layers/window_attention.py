@@ -93,6 +93,39 @@ class WindowAttention(nn.Module):
             m = self.window
             raise ValueError(f"a {height}×{width} map is not a whole number of {m}×{m} windows")
 
+    # The steps around the attention itself, shared with its fixed-point form
+    # (:mod:`mmcodec.layers.fixed_point_modules`).
+    def windows(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, H, W, C) → the tokens of its windows, (B, nW, P, C), rolled first for SW-MSA."""
+        self.check_windows(x.shape[1], x.shape[2])
+        if self.shifted:
+            x = torch.roll(x, shifts=(-(self.window // 2), -(self.window // 2)), dims=(1, 2))
+        return window_partition(x, self.window)
+
+    def unwindows(self, tokens: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """Inverse of :meth:`windows`: (B, nW, P, C) → (B, H, W, C), rolled back for SW-MSA."""
+        out = window_merge(tokens, self.window, height, width)
+        if self.shifted:
+            out = torch.roll(out, shifts=(self.window // 2, self.window // 2), dims=(1, 2))
+        return out
+
+    def window_mask(self, height: int, width: int, device: torch.device) -> torch.Tensor | None:
+        """SW-MSA's mask of the query/key pairs that the roll brought together (None for W-MSA)."""
+        if not self.shifted:
+            return None
+        m = self.window
+        return shifted_window_mask(height // m, width // m, m, m // 2, device)
+
+    def split_heads(self, projected: torch.Tensor, parts: int) -> tuple[torch.Tensor, ...]:
+        """(B, nW, P, parts·C) projections → ``parts`` tensors (heads, B, nW, P, d): q, k, v or k, v."""
+        b, nw, p = projected.shape[:3]
+        return projected.view(b, nw, p, parts * self.heads, self.head_dim).permute(3, 0, 1, 2, 4).chunk(parts, dim=0)
+
+    def join_heads(self, out: torch.Tensor) -> torch.Tensor:
+        """(heads, B, nW, P, d) → (B, nW, P, heads·d)."""
+        _, b, nw, p, _ = out.shape
+        return out.permute(1, 2, 3, 0, 4).reshape(b, nw, p, self.heads * self.head_dim)
+
     def forward(self, x: torch.Tensor, prefix: torch.Tensor | None = None) -> torch.Tensor:
         """Attention within each (shifted) window of ``x``.
 
@@ -102,23 +135,15 @@ class WindowAttention(nn.Module):
         :class:`~mmcodec.layers.prompted_tcm.PromptedWindowAttention`); the output keeps the
         image token count.
         """
-        b, h, w, _ = x.shape
-        m = self.window
-        self.check_windows(h, w)
-        shift = m // 2
-        if self.shifted:
-            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
-        tokens = window_partition(x, m)                                   # (B, nW, P, C)
-        nw, p = tokens.shape[1], tokens.shape[2]
-        qkv = self.embedding_layer(tokens).view(b, nw, p, 3 * self.heads, self.head_dim)
-        q, k, v = qkv.permute(3, 0, 1, 2, 4).chunk(3, dim=0)              # (heads, B, nW, P, d) each
+        _, h, w, _ = x.shape
+        q, k, v = self.split_heads(self.embedding_layer(self.windows(x)), 3)   # (heads, B, nW, P, d) each
         bias = self.relative_bias()
-        mask = shifted_window_mask(h // m, w // m, m, shift, x.device) if self.shifted else None
+        mask = self.window_mask(h, w, x.device)
         if prefix is not None:
             n = prefix.shape[2]
             # the prefix's keys and values: the same projection, without the (unused) query rows
             kv = F.linear(prefix, self.embedding_layer.weight[self.dim:], self.embedding_layer.bias[self.dim:])
-            prefix_k, prefix_v = kv.view(b, nw, n, 2 * self.heads, self.head_dim).permute(3, 0, 1, 2, 4).chunk(2)
+            prefix_k, prefix_v = self.split_heads(kv, 2)
             k, v = torch.cat([prefix_k, k], dim=-2), torch.cat([prefix_v, v], dim=-2)
             bias = F.pad(bias, (n, 0))                                    # no bias on prefix keys
             mask = None if mask is None else F.pad(mask, (n, 0), value=False)   # prefix keys never masked
@@ -130,11 +155,7 @@ class WindowAttention(nn.Module):
         else:               # coding: the explicit form, whose results the decoder reproduces
             sim = torch.matmul(q, k.transpose(-1, -2)) * self.scale + bias
             out = torch.matmul(sim.softmax(dim=-1), v)                     # (heads, B, nW, P, d)
-        out = out.permute(1, 2, 3, 0, 4).reshape(b, nw, p, self.heads * self.head_dim)
-        out = window_merge(self.linear(out), m, h, w)
-        if self.shifted:
-            out = torch.roll(out, shifts=(shift, shift), dims=(1, 2))
-        return out
+        return self.unwindows(self.linear(self.join_heads(out)), h, w)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, heads={self.heads}, window={self.window}, shifted={self.shifted}"
