@@ -257,7 +257,8 @@ def test_the_model_version_each_architecture_writes() -> None:
     assert [written_model_version(a) for a in ("mean-scale", "mean-scale-channel", "depth-mean-scale",
                                                "rgb-conditional-depth")] == [2, 2, 2, 2]
     assert [written_model_version(a) for a in ("tcm", "tcm-4c", "mm-tcm-conv", "mm-tcm-attention")] == [2, 2, 2, 2]
-    assert [written_model_version(a) for a in ("factorized", "ms2020")] == [1, 1]
+    assert [written_model_version(a) for a in ("hyperprior", "ms2020")] == [2, 2]
+    assert written_model_version("factorized") == 1    # no network computes its entropy parameters
 
 
 @pytest.mark.parametrize("float_networks", [False, True], ids=["version-2", "version-1"])

@@ -24,6 +24,9 @@ Deviations from the official code: its stride-1 layers are transposed convolutio
 uses ordinary ones (the same function class and size); z is quantised around the learned
 medians of the factorized prior (CompressAI's convention) rather than around 0
 (``offset_heuristic=False``); scales are snapped to this package's 160-entry table for coding.
+Files of model version 2 compute every entropy parameter in fixed point, the same bits on every
+platform (:mod:`.fixed_point_slices`; the predicted scale index goes to its table entry without
+exp); version-1 files decode with the float networks they were written with.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from torch import nn
 from ..entropy.channel_context import ChannelContextEntropyModel, ScaleFromIndex, hyperlatent
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
+from ..layers.fixed_point_modules import fixed_point_forward
 from ..layers.native import exact_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .fixed_point_slices import FixedPointSlices
@@ -158,6 +162,7 @@ class ChannelAutoregressiveCodec(ChannelConditionalCodec):
     """Minnen & Singh 2020; ``n`` = filters of g_a / g_s = hyperprior depth, ``m`` = latent depth."""
 
     padding_multiple = 64
+    entropy_parameter_modes = ("float", "integer")   # integer: .fixed_point_slices (model version 2)
     test_config: ClassVar[dict] = {"n": 16, "m": 40}   # tiny model for the generic codec tests (10 slices of 4)
 
     def __init__(self, n: int = 192, m: int = 320, in_channels: int = 3, num_slices: int = 10,
@@ -186,6 +191,9 @@ class ChannelAutoregressiveCodec(ChannelConditionalCodec):
     def _hyper_synthesis(n: int, mid: int, m: int) -> nn.Sequential:
         return nn.Sequential(deconv(n, n), nn.ReLU(inplace=True), deconv(n, mid), nn.ReLU(inplace=True),
                              conv(mid, m, 3, 1), nn.ReLU(inplace=True))
+
+    def _fixed_point_hyper(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return fixed_point_forward(self.h_mean_s, z_hat), fixed_point_forward(self.h_scale_s, z_hat)
 
     def load_initial_weights(self, state: dict[str, torch.Tensor]) -> None:
         """Start training from ``state``: this model's own weights, or the analysis and synthesis

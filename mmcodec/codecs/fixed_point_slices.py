@@ -8,17 +8,18 @@ platform all of them run in fixed point (:mod:`mmcodec.layers.fixed_point_module
 Johnston, Minnen, arXiv 1905.11940): the hyper-synthesis (the codec's ``_fixed_point_hyper``),
 LIC-TCM's SWAtten before each slice's transforms (arXiv 2303.14978, sec. 3.3, fig. 3) where the
 model has it, each slice's mean and scale transforms (``mean-scale-channel``'s corrections,
-:class:`~.mean_scale_channel.SliceCorrection`, or LIC-TCM's conv–GELU stacks) and the LRP
-transforms, with LRP's tanh from :func:`mmcodec.layers.exact_tanh.exact_tanh` rounded to the same
-grid. Every value that enters a later network (μ and σ of the hyperprior, ŷ after LRP) is then an
-exact multiple of 2^-14, and the coder snaps σ with
-:meth:`~mmcodec.entropy.conditional.GaussianConditional.exact_scale_indexes`.
+:class:`~.mean_scale_channel.SliceCorrection`, LIC-TCM's conv–GELU stacks or ms2020's conv–ReLU
+stacks) and the LRP transforms, with LRP's tanh from :func:`mmcodec.layers.exact_tanh.exact_tanh`
+rounded to the same grid. Every value that enters a later network (μ and σ of the hyperprior, ŷ
+after LRP) is then an exact multiple of 2^-14, and the coder snaps σ with
+:meth:`~mmcodec.entropy.conditional.GaussianConditional.exact_scale_indexes` (ms2020's predicted
+scale index goes to its table entry in integers first).
 """
 from __future__ import annotations
 
 import torch
 
-from ..entropy.channel_context import ChannelContextEntropyModel
+from ..entropy.channel_context import ChannelContextEntropyModel, ScaleFromIndex
 from ..layers.exact_tanh import exact_tanh
 from ..layers.fixed_point_modules import fixed_point_forward
 from ..layers.integer_network import ACTIVATION_BITS
@@ -32,15 +33,18 @@ def _on_grid(values: torch.Tensor) -> torch.Tensor:
 
 
 class FixedPointSlices:
-    """The slice coder of a :class:`ChannelContextEntropyModel` whose σ is predicted directly (no
-    scale function), in fixed point; every transform (and attention) module must have a fixed-point
-    form (:func:`~mmcodec.layers.fixed_point_modules.fixed_point_evaluator`).
+    """The slice coder of a :class:`ChannelContextEntropyModel` in fixed point; every transform (and
+    attention) module must have a fixed-point form
+    (:func:`~mmcodec.layers.fixed_point_modules.fixed_point_evaluator`). σ is predicted directly, or
+    as ms2020's scale index (:class:`~mmcodec.entropy.channel_context.ScaleFromIndex`), which is
+    mapped to its scale-table entry without exp (:meth:`~.ScaleFromIndex.exact_table_scales`).
 
     Same interface as the model's ``compress`` / ``decompress``; μ, σ and ŷ come out in float64."""
 
     def __init__(self, model: ChannelContextEntropyModel) -> None:
-        if model.scale_function is not None:
-            raise ValueError("fixed-point slices: scale functions are not supported")
+        if model.scale_function is not None and not isinstance(model.scale_function, ScaleFromIndex):
+            raise ValueError(f"fixed-point slices: scale function {type(model.scale_function).__name__} "
+                             "is not supported")
         self.model = model
 
     def slice_parameters(self, index: int, latent_means: torch.Tensor, latent_scales: torch.Tensor,
@@ -55,6 +59,9 @@ class FixedPointSlices:
             scale_support = fixed_point_forward(model.atten_scale[index], scale_support)
         mu = fixed_point_forward(model.cc_mean_transforms[index], mean_support)
         scale = fixed_point_forward(model.cc_scale_transforms[index], scale_support)
+        if model.scale_function is not None:
+            scale = model.scale_function.exact_table_scales(scale, model.gaussian_conditional.scale_table,
+                                                            ACTIVATION_BITS)
         return mu, scale, mean_support
 
     def residual_prediction(self, index: int, mean_support: torch.Tensor, y_hat_slice: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,10 @@
 """Scale-hyperprior codec (Ballé, Minnen, Singh, Hwang, Johnston, arXiv 1802.01436 sec. 3,
 fig. 4, "bmshj2018-hyperprior"): z = h_a(|y|) is coded with a factorized prior, σ = h_s(ẑ)
-gives each y_i a zero-mean Gaussian N(0, σ_i²) (eq. 6-7). Rate = -log2 p(ŷ|ẑ) - log2 p(ẑ)."""
+gives each y_i a zero-mean Gaussian N(0, σ_i²) (eq. 6-7). Rate = -log2 p(ŷ|ẑ) - log2 p(ẑ).
+
+Coding computes σ with a fixed-point copy of h_s (:mod:`mmcodec.layers.fixed_point_modules`, after
+arXiv 1905.11940), the same bits on every platform (files of model version 2); version-1 files
+decode with the float h_s they were written with."""
 from __future__ import annotations
 
 import torch
@@ -9,6 +13,7 @@ from torch import nn
 from ..entropy.conditional import GaussianConditional
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
+from ..layers.fixed_point_modules import fixed_point_forward
 from ..layers.native import exact_kernels
 from .base import CodedLatents, LearnedCodec, Rounding, latent_digest
 from .registry import register
@@ -18,6 +23,7 @@ from .registry import register
 class HyperpriorCodec(LearnedCodec):
     padding_multiple = 64
     refinable = True   # initial_latents / relaxed_forward / compress_latents
+    entropy_parameter_modes = ("float", "integer")
 
     def __init__(self, n: int = 128, m: int = 192, in_channels: int = 3) -> None:
         super().__init__(in_channels)
@@ -33,6 +39,14 @@ class HyperpriorCodec(LearnedCodec):
 
     def config(self) -> dict:
         return {"n": self.n, "m": self.m, "in_channels": self.in_channels}
+
+    def _coding_scales(self, z_hat: torch.Tensor, mode: str) -> torch.Tensor:
+        """σ as the decoder computes it: "integer" → exact multiples of 2^-14 (float64) from the
+        fixed-point h_s; "float" → the float h_s on exact kernels."""
+        if mode == "integer":
+            return fixed_point_forward(self.h_s, z_hat)
+        with exact_kernels():
+            return self.h_s(z_hat)
 
     def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
         return {"z": [1, self.n, height // 64, width // 64], "y": [1, self.m, height // 16, width // 16]}
@@ -63,19 +77,18 @@ class HyperpriorCodec(LearnedCodec):
     @torch.no_grad()
     def compress_latents(self, latents: dict[str, torch.Tensor], side: object = None) -> CodedLatents:
         y, z = latents["y"], latents["z"]
+        mode = self.encoder_entropy_parameters()
         z_data, z_hat = self.z_model.compress(z)
-        with exact_kernels():
-            scales = self.h_s(z_hat)
-        y_data, y_hat = self.y_model.compress(y, scales)
+        y_data, y_hat = self.y_model.compress(y, self._coding_scales(z_hat, mode), exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
-                            latent_digest(z_hat - medians, y_hat), {"y": ["z"]}, decoded={"y": y_hat})
+                            latent_digest(z_hat - medians, y_hat), {"y": ["z"]}, mode, {"y": y_hat})
 
     @torch.no_grad()
     def decompress(self, coded: CodedLatents) -> tuple[torch.Tensor, str]:
+        mode = coded.entropy_parameters
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
-        with exact_kernels():
-            scales = self.h_s(z_hat)
-        y_hat = self.y_model.decompress(coded.streams["y"], scales)
+        y_hat = self.y_model.decompress(coded.streams["y"], self._coding_scales(z_hat, mode),
+                                        exact_scales=mode == "integer")
         medians = self.z_model.medians.view(1, -1, 1, 1)
         return self.synthesis(y_hat), latent_digest(z_hat - medians, y_hat)

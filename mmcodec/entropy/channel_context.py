@@ -23,8 +23,11 @@ and coding use the rounded value; every parameter network runs on native kernels
 from __future__ import annotations
 
 import contextlib
+import decimal
+import functools
 import math
 from collections.abc import Callable
+from decimal import Decimal
 
 import torch
 from torch import nn
@@ -57,8 +60,51 @@ class ScaleFromIndex(nn.Module):
         index = -lower_bound(-lower_bound(index, 0.0), -(self.levels - 1.0))
         return torch.exp(self.offset + self.factor * index)
 
+    def exact_table_scales(self, index: torch.Tensor, scale_table: torch.Tensor, grid_bits: int) -> torch.Tensor:
+        """The scale-table entry (float64) that σ of each predicted index falls on, the same on
+        every platform, for indices that are exact multiples of 2^-``grid_bits`` (the outputs of a
+        fixed-point network, :mod:`mmcodec.layers.fixed_point_modules`).
+
+        σ(i) = exp(ln σ_min + i·(ln σ_max − ln σ_min)/(levels − 1)) is increasing in i, so instead of
+        computing exp (whose last bit depends on the math library) the geometric-mean thresholds
+        between neighbouring table entries (those of
+        :meth:`~mmcodec.entropy.conditional.GaussianConditional.exact_scale_indexes`) are moved
+        into the index domain once, in exact decimal arithmetic (:func:`index_thresholds`), and
+        each index is compared with them as an integer. The entry returned snaps back to itself
+        in ``exact_scale_indexes``."""
+        units = torch.round(index.double().clamp(0.0, self.levels - 1.0) * 2.0 ** grid_bits).to(torch.int64)
+        thresholds = index_thresholds(tuple(scale_table.double().tolist()), self.scale_min, self.scale_max,
+                                      self.levels, grid_bits)
+        entries = torch.searchsorted(torch.tensor(thresholds, dtype=torch.int64), units.contiguous(), right=True)
+        return scale_table.double()[entries]
+
     def extra_repr(self) -> str:
         return f"levels={self.levels}, scale_min={self.scale_min}, scale_max={self.scale_max}"
+
+
+@functools.lru_cache(maxsize=8)
+def index_thresholds(table: tuple[float, ...], scale_min: float, scale_max: float, levels: int,
+                     grid_bits: int) -> list[int]:
+    """For each pair of neighbouring entries t_k, t_k+1 of a scale table, the smallest index (in
+    units of 2^-``grid_bits``) whose σ (:class:`ScaleFromIndex`) is at least √(t_k·t_k+1).
+
+    The square root is float64's (correctly rounded, as ``exact_scale_indexes`` computes it); the
+    logarithms are Python's :mod:`decimal`, correctly rounded at 50 digits, so every platform
+    derives the same integers. Raises ArithmeticError if a threshold falls so near a grid point
+    that 50 digits cannot place it (it never does for the default tables)."""
+    with decimal.localcontext() as context:
+        context.prec = 50
+        log_min, log_max = Decimal(scale_min).ln(), Decimal(scale_max).ln()
+        step = (log_max - log_min) / (levels - 1)
+        unit = Decimal(2) ** grid_bits
+        thresholds = []
+        for low, high in zip(table[:-1], table[1:]):
+            position = (Decimal(math.sqrt(low * high)).ln() - log_min) / step * unit
+            nearest = position.to_integral_value()
+            if abs(position - nearest) < Decimal("1e-30"):
+                raise ArithmeticError(f"scale threshold {math.sqrt(low * high)} falls on the index grid")
+            thresholds.append(int(position.to_integral_value(rounding=decimal.ROUND_CEILING)))
+    return thresholds
 
 
 def hyperlatent(z_model: FactorizedEntropyModel, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

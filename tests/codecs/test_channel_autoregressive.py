@@ -1,13 +1,23 @@
-"""Minnen & Singh 2020 (arXiv 2007.08739): structure, training outputs, exact slice coding."""
+"""Minnen & Singh 2020 (arXiv 2007.08739): structure, training outputs, exact slice coding in
+float (model version 1) and fixed point (version 2)."""
+import contextlib
+
 import pytest
 import torch
 
 from mmcodec.codecs import canonical_name, create
+from mmcodec.codecs.base import float_entropy_parameters
 from mmcodec.codecs.channel_autoregressive import ChannelAutoregressiveCodec
+from mmcodec.codecs.fixed_point_slices import FixedPointSlices
 from mmcodec.entropy.channel_context import ScaleFromIndex
 from mmcodec.errors import ModelError
 
-from .coding_checks import assert_exact_deterministic_round_trip, assert_started_from_transforms
+from ..layers.kernel_variants import on_every_thread_count_and_kernel
+from .coding_checks import (
+    assert_exact_deterministic_round_trip,
+    assert_started_from_transforms,
+    moved_off_initialisation,
+)
 
 TINY = ChannelAutoregressiveCodec.test_config     # n=16, m=40: 10 slices of 4
 
@@ -101,15 +111,58 @@ def test_latent_residual_prediction_is_bounded() -> None:
     assert (plain - y).abs().max() <= 0.5 and not torch.equal(plain, y_hat)
 
 
-def test_slices_code_exactly_and_deterministically() -> None:
+@pytest.mark.parametrize("mode", ["integer", "float"], ids=["version-2", "version-1"])
+def test_slices_code_exactly_and_deterministically(mode: str) -> None:
     codec = tiny()
     codec.update()
     codec.eval()
     x = codec.pad(torch.rand(1, 3, 64, 64))
-    coded = codec.compress(x)
+    with float_entropy_parameters(codec) if mode == "float" else contextlib.nullcontext():
+        coded = codec.compress(x)
+    assert coded.entropy_parameters == mode
     assert len(coded.streams) == 11 and set(coded.shapes) == set(codec.latent_shapes(64, 64))
     assert coded.dependencies["y0"] == ["z"] and coded.dependencies["y9"] == ["z", "y0", "y1", "y2", "y3", "y4"]
     assert_exact_deterministic_round_trip(codec, x, coded)
+
+
+def looks_trained() -> ChannelAutoregressiveCodec:
+    codec = moved_off_initialisation(tiny(), 0.05, seed=3)
+    codec.update()
+    return codec.eval()
+
+
+def test_fixed_point_scale_indices_land_where_the_float_ones_do() -> None:
+    """In fixed point the predicted scale index goes to its table entry without exp: σ of every
+    slice is a table entry, the entry the float network's σ snaps to for all but the few elements
+    whose index moved across a threshold by the grid's rounding."""
+    codec = looks_trained()
+    with torch.no_grad():           # indices spread over the levels, with weights large enough to vary
+        codec.y_model.cc_scale_transforms[1][-1].bias.copy_(torch.linspace(4.0, 56.0, 4))
+        codec.y_model.cc_scale_transforms[1][-1].weight.mul_(20.0)
+    slices = FixedPointSlices(codec.y_model)
+    table = codec.y_model.gaussian_conditional
+    torch.manual_seed(4)
+    z_hat = torch.round(torch.randn(1, 16, 2, 3) * 3)
+    means, scales = codec._fixed_point_hyper(z_hat)
+    float_means, float_scales = codec._hyper(z_hat)
+    decoded = [torch.round(means[:, :4] * 2 ** 14) / 2 ** 14 + torch.round(torch.randn(1, 4, 8, 12) * 2)]
+    _, scale, _ = slices.slice_parameters(1, means, scales, decoded)
+    with torch.no_grad():
+        _, float_scale, _ = codec.y_model.slice_parameters(1, float_means, float_scales, [decoded[0].float()],
+                                                           (8, 12))
+    assert scale.dtype == torch.float64 and bool(torch.isin(scale, table.scale_table.double()).all())
+    entries, float_entries = table.exact_scale_indexes(scale), table.scale_indexes(float_scale)
+    assert len(set(entries.ravel().tolist())) > 40                   # the premise: σ spread over the table
+    assert (entries != float_entries).mean() < 0.02
+
+
+def test_fixed_point_files_decode_alike_on_every_kernel_and_thread_count() -> None:
+    codec = looks_trained()
+    x = codec.pad(torch.rand(1, 3, 64, 96))
+    coded = codec.compress(x)
+    assert coded.entropy_parameters == "integer"
+    digests = on_every_thread_count_and_kernel(lambda: codec.decompress(coded)[1])
+    assert digests == [coded.digest] * len(digests)
 
 
 @pytest.mark.parametrize("parameterization", ["direct"])

@@ -106,8 +106,10 @@ def test_fixed_point_slices_follow_the_float_ones_and_land_on_the_grid() -> None
 
 
 def test_fixed_point_slices_refuse_what_they_cannot_compute_exactly() -> None:
-    ms2020 = create("ms2020", n=16, m=40)   # σ from a predicted index through exp
-    with pytest.raises(ValueError, match="not supported"):
+    ms2020 = create("ms2020", n=16, m=40)
+    FixedPointSlices(ms2020.y_model)        # σ from a predicted index: mapped to the table in integers
+    ms2020.y_model.scale_function = torch.nn.Softplus()
+    with pytest.raises(ValueError, match="Softplus is not supported"):
         FixedPointSlices(ms2020.y_model)
 
 
