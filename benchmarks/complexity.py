@@ -42,9 +42,9 @@ THESIS_ROWS = [
 ]
 # the other image architectures at their default (paper) sizes, random weights
 ARCHITECTURE_ROWS = [
-    ("bmshj2018-hyperprior (N=128, M=192)", "hyperprior", {}),
-    ("mbt2018-mean (N=128, M=192)", "mean-scale", {}),
-    ("ms2020 (N=192, M=320, 10 slices)", "ms2020", {}),
+    ("bmshj2018-hyperprior (N=128, M=192)", "hyperprior", {}, None),
+    ("mbt2018-mean (N=128, M=192)", "mean-scale", {}, None),
+    ("ms2020 (N=192, M=320, 10 slices)", "ms2020", {}, None),
 ]
 
 
@@ -75,13 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     height, width = args.size
     rows = []
-    for label, architecture, config, thesis in THESIS_ROWS:
+    for label, architecture, config, thesis in THESIS_ROWS + ARCHITECTURE_ROWS:
         print(label, flush=True)
         rows.append({"label": label, "architecture": architecture, "config": config, "thesis_parameters_m": thesis,
-                     **measure(create(architecture, **config), height, width, args.repeats)})
-    for label, architecture, config in ARCHITECTURE_ROWS:
-        print(label, flush=True)
-        rows.append({"label": label, "architecture": architecture, "config": config, "thesis_parameters_m": None,
                      **measure(create(architecture, **config), height, width, args.repeats)})
     for entry in list_models():
         print(entry.model_id, flush=True)
