@@ -4,8 +4,9 @@ The estimate is -Σ log2 p of the rounded latents under the model's continuous l
 (what an ideal coder would spend); the actual size is the sum of the entropy-coded streams.
 The .mmc container's header (its JSON and, per stream, a length and a CRC) is reported
 separately, per file and as a share of the file. Target (DESIGN.md): ≤ 1% + header. Several
-models side by side show what each stream costs: a channel-wise model codes its latent in slices,
-one stream each, and pays the header and the coder's flush once per stream.
+models side by side show what each stream costs: every stream pays its header entry and the
+coder's flush (a channel-wise model's slices share one stream since 2026-12-08,
+``benchmarks/slice_streams.py``).
 
     python benchmarks/coder_overhead.py [--models ID ...] [--data DIR]
 """

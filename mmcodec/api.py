@@ -217,6 +217,6 @@ def check_shapes(codec: LearnedCodec, info: ModalityInfo, coded: CodedLatents) -
     ph, pw = -(-info.height // m) * m, -(-info.width // m) * m
     if (info.padded_height, info.padded_width) != (ph, pw):
         raise ContainerError("header padding does not match the model's")
-    expected = codec.latent_shapes(ph, pw)
-    if set(expected) != set(coded.shapes) or any(list(expected[k]) != coded.shapes[k] for k in expected):
+    shapes = {name: list(shape) for name, shape in coded.shapes.items()}
+    if not any(shapes == layout for layout in codec.latent_layouts(ph, pw)):
         raise ContainerError("stream shapes do not match the image size and model")

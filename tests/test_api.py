@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 import mmcodec
 from mmcodec.api import compress_and_reconstruct
 from mmcodec.container import read_header
-from mmcodec.errors import InputError
+from mmcodec.errors import ContainerError, InputError
 from mmcodec.zoo import DEFAULT_MODEL
 
 ASTRONAUT = Path(__file__).resolve().parents[1] / "mmcodec" / "assets" / "astronaut.png"
@@ -216,6 +216,41 @@ def test_the_model_version_decides_how_a_file_decodes():
     legacy = read_mmc((DATA / "astronaut-crop-model-version-1.mmc").read_bytes())
     with pytest.raises(DecodeMismatchError, match="digest mismatch"):
         mmcodec.decompress(write_mmc(replace(legacy, model_version=2)))
+
+
+def test_channel_model_files_of_one_stream_per_slice_still_decode(astronaut):
+    """Files of the channel-wise codecs before 2026-12-08 held one stream per slice (y0 … y3); newer
+    ones hold y in one stream. The committed older file decodes to what it decoded to then, and the
+    same crop coded now gives the same pixels (the same latents) in fewer bytes."""
+    from mmcodec.container import read_mmc
+
+    model = "mean-scale-channel-n64-mse-0.0067"
+    data = (DATA / "astronaut-crop-mean-scale-channel-slice-streams.mmc").read_bytes()
+    assert [s.name for s, _ in read_mmc(data).streams] == ["image/z"] + [f"image/y{i}" for i in range(4)]
+    decoded = mmcodec.decompress(data)["image"]
+    expected = np.asarray(PILImage.open(DATA / "astronaut-crop-mean-scale-channel-slice-streams.png"))
+    difference = np.abs(decoded.astype(int) - expected.astype(int))
+    assert difference.max() <= 1 and difference.mean() < 0.01
+    now = mmcodec.compress(golden_crop(astronaut), model=model)
+    assert [s.name for s, _ in read_mmc(now).streams] == ["image/z", "image/y"]
+    assert np.array_equal(mmcodec.decompress(now)["image"], decoded) and len(now) < len(data)
+
+
+@pytest.mark.parametrize("change", ["slice missing", "both layouts"])
+def test_channel_model_files_with_a_broken_slice_layout_are_refused(change):
+    from dataclasses import replace
+
+    from mmcodec.container import StreamInfo, read_mmc, write_mmc
+
+    legacy = read_mmc((DATA / "astronaut-crop-mean-scale-channel-slice-streams.mmc").read_bytes())
+    if change == "slice missing":
+        streams = legacy.streams[:-1]
+    else:
+        z_info, z_data = legacy.streams[0]
+        y_shape = (1, 128, *legacy.streams[1][0].shape[2:])
+        streams = legacy.streams + [(StreamInfo("image/y", "image", ("image/z",), y_shape), z_data)]
+    with pytest.raises(ContainerError, match="stream shapes do not match"):
+        mmcodec.decompress(write_mmc(replace(legacy, streams=streams)))
 
 
 def golden_rgbd_depth(colour: np.ndarray) -> np.ndarray:

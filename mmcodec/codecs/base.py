@@ -154,6 +154,11 @@ class LearnedCodec(nn.Module):
         """Shape of every coded latent for a padded ``height`` × ``width`` input."""
         raise NotImplementedError
 
+    def latent_layouts(self, height: int, width: int) -> list[dict[str, list[int]]]:
+        """Every set of stream shapes this codec decodes for a padded ``height`` × ``width`` input:
+        :meth:`latent_shapes`, which its encoder writes, first; then those of older files."""
+        return [self.latent_shapes(height, width)]
+
     # -- latent refinement (refinement.py): compress(x) = compress_latents(initial_latents(x)) ------
     refinable: bool = False
 

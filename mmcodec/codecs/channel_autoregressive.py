@@ -17,8 +17,9 @@ The widths that the official code writes as constants scale with M and N here (2
 224 = 0.7·M, 128 = 0.4·M), so the defaults reproduce them exactly and small test models stay
 small. As the official code, the scale transforms predict a scale *index* into 64 levels
 log-spaced in [0.11, 256] (``scale_parameterization="index"``; ``"direct"`` predicts σ itself,
-as CompressAI-style re-implementations). ẑ is coded with the factorized prior; each slice of ŷ
-is one stream ("y0" … "y9"), and the decoder decodes the slices in order.
+as CompressAI-style re-implementations). ẑ is coded with the factorized prior; the slices of ŷ
+share one stream, which the decoder decodes slice by slice (:mod:`mmcodec.entropy.slice_coding`;
+files before 2026-12-08 hold one stream per slice, "y0" … "y9", and still decode).
 
 Deviations from the official code: its stride-1 layers are transposed convolutions where this
 uses ordinary ones (the same function class and size); z is quantised around the learned
@@ -36,6 +37,7 @@ import torch
 from torch import nn
 
 from ..entropy.channel_context import ChannelContextEntropyModel, ScaleFromIndex, hyperlatent
+from ..entropy.coder import encode_with_tables
 from ..entropy.factorized import FactorizedEntropyModel
 from ..layers import conv, deconv, gdn_analysis, gdn_synthesis
 from ..layers.fixed_point_modules import fixed_point_forward
@@ -87,14 +89,26 @@ class ChannelConditionalCodec(LearnedCodec):
         return *self._coding_hyper(z_hat.to(device)), self.y_model
 
     def slice_names(self) -> list[str]:
+        """The slice streams of files written before 2026-12-08 ("y0", "y1", …), which still decode;
+        newer files hold every slice in one stream "y" (:mod:`mmcodec.entropy.slice_coding`)."""
         return [f"y{i}" for i in range(self.y_model.num_slices)]
 
     def latent_shapes(self, height: int, width: int) -> dict[str, list[int]]:
         d = 16 * self.hyper_downsampling
-        shapes = {"z": [1, self.z_channels, height // d, width // d]}
-        for name in self.slice_names():
-            shapes[name] = [1, self.y_model.slice_channels, height // 16, width // 16]
-        return shapes
+        return {"z": [1, self.z_channels, height // d, width // d],
+                "y": [1, self.y_model.channels, height // 16, width // 16]}
+
+    def latent_layouts(self, height: int, width: int) -> list[dict[str, list[int]]]:
+        """One stream for y, or (files before 2026-12-08) one stream per slice."""
+        shapes = self.latent_shapes(height, width)
+        per_slice = [1, self.y_model.slice_channels, *shapes["y"][2:]]
+        return [shapes, {"z": shapes["z"], **{name: per_slice for name in self.slice_names()}}]
+
+    def _y_streams(self, coded: CodedLatents) -> bytes | list[bytes]:
+        """y's one stream, or its slice streams in order (files before 2026-12-08)."""
+        if "y" in coded.streams:
+            return coded.streams["y"]
+        return [coded.streams[name] for name in self.slice_names()]
 
     def forward(self, x: torch.Tensor) -> dict:
         y = self.g_a(x)
@@ -127,14 +141,10 @@ class ChannelConditionalCodec(LearnedCodec):
         mode = self.encoder_entropy_parameters()
         z_data, z_hat = self.z_model.compress(z.cpu())
         latent_means, latent_scales, slices = self._slice_coding(z_hat, mode, y.device)
-        y_streams, y_hat, residuals = slices.compress(y, latent_means, latent_scales)
-        names = self.slice_names()
-        streams = {"z": z_data, **dict(zip(names, y_streams))}
-        shapes = {"z": list(z.shape), **{n: list(y.shape[:1]) + [self.y_model.slice_channels] + list(y.shape[2:])
-                                         for n in names}}
+        y_data, y_hat, residuals = slices.compress(y, latent_means, latent_scales)
         medians = self.z_model.medians.detach().cpu().view(1, -1, 1, 1)
-        dependencies = {n: ["z", *names[:self.y_model.support_count(i)]] for i, n in enumerate(names)}
-        return CodedLatents(streams, shapes, latent_digest(z_hat - medians, residuals), dependencies, mode,
+        return CodedLatents({"z": z_data, "y": y_data}, {"z": list(z.shape), "y": list(y.shape)},
+                            latent_digest(z_hat - medians, residuals), {"y": ["z"]}, mode,
                             {"y": y_hat.to(y.device, torch.float32)})
 
     @torch.no_grad()
@@ -142,10 +152,27 @@ class ChannelConditionalCodec(LearnedCodec):
         device = next(self.parameters()).device
         z_hat = self.z_model.decompress(coded.streams["z"], tuple(coded.shapes["z"]))
         latent_means, latent_scales, slices = self._slice_coding(z_hat, coded.entropy_parameters, device)
-        y_hat, residuals = slices.decompress([coded.streams[n] for n in self.slice_names()],
-                                             latent_means, latent_scales)
+        y_hat, residuals = slices.decompress(self._y_streams(coded), latent_means, latent_scales)
         medians = self.z_model.medians.detach().cpu().view(1, -1, 1, 1)
         return self.synthesis(y_hat.to(device, torch.float32)), latent_digest(z_hat - medians, residuals)
+
+    @torch.no_grad()
+    def in_slice_streams(self, coded: CodedLatents, latents: dict[str, torch.Tensor]) -> CodedLatents:
+        """``coded`` (this codec's coding of ``latents``) in the layout of files before 2026-12-08:
+        one stream per slice ("y0", "y1", …, each depending on z and its context slices), to check
+        that such files still decode and to measure what one stream saves
+        (``benchmarks/slice_streams.py``). The latents, and so the digest, are the same."""
+        _, z_hat = self.z_model.compress(latents["z"].cpu())
+        latent_means, latent_scales, slices = self._slice_coding(z_hat, coded.entropy_parameters, latents["y"].device)
+        symbols, _, _ = slices.symbols(latents["y"], latent_means, latent_scales)
+        tables = self.y_model.gaussian_conditional.tables()
+        names = self.slice_names()
+        slice_shape = [coded.shapes["y"][0], self.y_model.slice_channels, *coded.shapes["y"][2:]]
+        return CodedLatents({"z": coded.streams["z"], **{name: encode_with_tables(values, table_index, tables)
+                                                         for name, (values, table_index) in zip(names, symbols)}},
+                            {"z": coded.shapes["z"], **{name: slice_shape for name in names}}, coded.digest,
+                            {name: ["z", *names[:self.y_model.support_count(i)]] for i, name in enumerate(names)},
+                            coded.entropy_parameters)
 
 
 def _slice_transform(hidden: tuple[int, int]):

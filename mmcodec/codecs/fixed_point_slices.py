@@ -17,9 +17,19 @@ scale index goes to its table entry in integers first).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from ..entropy.channel_context import ChannelContextEntropyModel, ScaleFromIndex
+from ..entropy.slice_coding import (
+    ResidualPrediction,
+    SliceParameters,
+    SliceSymbols,
+    decode_slices,
+    encode_slices,
+    slice_symbols,
+)
 from ..layers.exact_tanh import exact_tanh
 from ..layers.fixed_point_modules import fixed_point_forward
 from ..layers.integer_network import ACTIVATION_BITS
@@ -69,31 +79,34 @@ class FixedPointSlices:
         lrp = fixed_point_forward(self.model.lrp_transforms[index], torch.cat([mean_support, y_hat_slice], dim=1))
         return y_hat_slice + _on_grid(0.5 * exact_tanh(lrp))
 
-    @torch.no_grad()
-    def compress(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
-                 ) -> tuple[list[bytes], torch.Tensor, torch.Tensor]:
-        """One stream per slice, in order; returns (streams, ŷ after LRP, integer residuals)."""
-        conditional = self.model.gaussian_conditional
-        streams, decoded, residuals = [], [], []
-        for index, y_slice in enumerate(y.cpu().chunk(self.model.num_slices, dim=1)):
-            mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded)
-            data, y_hat_slice = conditional.compress(y_slice, scale, mu, exact_scales=True)
-            streams.append(data)
-            residuals.append(y_hat_slice - mu)
-            decoded.append(self.residual_prediction(index, mean_support, y_hat_slice))
-        return streams, torch.cat(decoded, dim=1), torch.cat(residuals, dim=1)
+    def _coding_steps(self, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                      ) -> tuple[SliceParameters, ResidualPrediction]:
+        def parameters(index: int, decoded: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            return self.slice_parameters(index, latent_means, latent_scales, decoded)
+        return parameters, self.residual_prediction
 
     @torch.no_grad()
-    def decompress(self, streams: list[bytes], latent_means: torch.Tensor, latent_scales: torch.Tensor
+    def symbols(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                ) -> tuple[SliceSymbols, torch.Tensor, torch.Tensor]:
+        """Every slice's (integer residuals, table indices) as :meth:`compress` codes them, and
+        (ŷ after LRP, integer residuals)."""
+        return slice_symbols(y.cpu().chunk(self.model.num_slices, dim=1),
+                             *self._coding_steps(latent_means, latent_scales),
+                             self.model.gaussian_conditional, exact_scales=True)
+
+    @torch.no_grad()
+    def compress(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                 ) -> tuple[bytes, torch.Tensor, torch.Tensor]:
+        """All slices in one stream (:mod:`mmcodec.entropy.slice_coding`); returns (stream, ŷ after
+        LRP, integer residuals)."""
+        return encode_slices(y.cpu().chunk(self.model.num_slices, dim=1),
+                             *self._coding_steps(latent_means, latent_scales),
+                             self.model.gaussian_conditional, exact_scales=True)
+
+    @torch.no_grad()
+    def decompress(self, data: bytes | Sequence[bytes], latent_means: torch.Tensor, latent_scales: torch.Tensor
                    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decode the slices in order; returns (ŷ after LRP, integer residuals)."""
-        if len(streams) != self.model.num_slices:
-            raise ValueError(f"expected {self.model.num_slices} slice streams, got {len(streams)}")
-        conditional = self.model.gaussian_conditional
-        decoded, residuals = [], []
-        for index, data in enumerate(streams):
-            mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded)
-            y_hat_slice = conditional.decompress(data, scale, mu, exact_scales=True)
-            residuals.append(y_hat_slice - mu)
-            decoded.append(self.residual_prediction(index, mean_support, y_hat_slice))
-        return torch.cat(decoded, dim=1), torch.cat(residuals, dim=1)
+        """Decode the slices in order from one stream, or one stream per slice (older files);
+        returns (ŷ after LRP, integer residuals)."""
+        return decode_slices(data, self.model.num_slices, *self._coding_steps(latent_means, latent_scales),
+                             self.model.gaussian_conditional, exact_scales=True)

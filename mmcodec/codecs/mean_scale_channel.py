@@ -16,9 +16,9 @@ about the next one. ms2020 learns its hyper-synthesis and slice transforms from 
 which on CPU budgets is far from the mean-scale model it would replace.
 
 Coding is ms2020's (:class:`~.channel_autoregressive.ChannelConditionalCodec`): ẑ with the
-factorized prior, then each slice one stream, decoded in order; with every network that sets the
-entropy parameters in fixed point (:mod:`.fixed_point_slices`, files of model version 2), so that a
-file decodes on any platform. Files of version 1 decode with the float networks.
+factorized prior, then the slices in one stream, decoded slice by slice; with every network that
+sets the entropy parameters in fixed point (:mod:`.fixed_point_slices`, files of model version 2),
+so that a file decodes on any platform. Files of version 1 decode with the float networks.
 """
 from __future__ import annotations
 

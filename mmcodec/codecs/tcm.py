@@ -46,8 +46,8 @@ model computes what the official one computes. Deviations from the official code
 - the width literals of the official code (320, 192, 128, 224) are constructor arguments with
   the official values as defaults; the slice count and support follow ``num_slices`` /
   ``max_support_slices`` instead of the literal 5;
-- coding uses this package's entropy layer (160-entry scale table, one stream per slice)
-  instead of CompressAI's rANS with 64 scales and one stream for all slices;
+- coding uses this package's entropy layer (160-entry scale table; as the reference, one ANS stream
+  for all slices, :mod:`mmcodec.entropy.slice_coding`) instead of CompressAI's rANS with 64 scales;
 - the networks that set the entropy parameters (h_mean_s, h_scale_s, SWAtten, the slice and LRP
   transforms) code in fixed point (:mod:`mmcodec.layers.fixed_point_modules`,
   :mod:`.fixed_point_slices`; files of model version 2), so that a file decodes on any platform;

@@ -26,7 +26,7 @@ import contextlib
 import decimal
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import torch
@@ -37,6 +37,7 @@ from ..layers.native import exact_kernels
 from .conditional import GaussianConditional
 from .factorized import FactorizedEntropyModel
 from .quantization import quantize, straight_through_round
+from .slice_coding import ResidualPrediction, SliceParameters, SliceSymbols, decode_slices, encode_slices, slice_symbols
 
 TransformFactory = Callable[[int, int], nn.Module]   # (in_channels, out_channels) -> module
 AttentionFactory = Callable[[int], nn.Module]         # channels -> module keeping the width
@@ -208,33 +209,37 @@ class ChannelContextEntropyModel(nn.Module):
         return torch.cat(decoded, dim=1), torch.cat(likelihoods, dim=1)
 
     # ---- coding -----------------------------------------------------------------------------------
-    @torch.no_grad()
-    def compress(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
-                 ) -> tuple[list[bytes], torch.Tensor, torch.Tensor]:
-        """One stream per slice, in order; returns (streams, ŷ after LRP, integer residuals)."""
-        shape = tuple(y.shape[-2:])
-        streams, decoded, residuals = [], [], []
-        with exact_kernels():
-            for index, y_slice in enumerate(y.chunk(self.num_slices, dim=1)):
-                mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
-                data, y_hat_slice = self.gaussian_conditional.compress(y_slice.cpu(), scale.cpu(), mu.cpu())
-                streams.append(data)
-                residuals.append(torch.round(y_slice.cpu() - mu.cpu()))
-                decoded.append(self.residual_prediction(index, mean_support, y_hat_slice.to(y.device)))
-        return streams, torch.cat(decoded, dim=1), torch.cat(residuals, dim=1)
+    def _coding_steps(self, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                      ) -> tuple[SliceParameters, ResidualPrediction]:
+        shape = tuple(latent_means.shape[-2:])
+
+        def parameters(index: int, decoded: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            return self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
+        return parameters, self.residual_prediction
 
     @torch.no_grad()
-    def decompress(self, streams: list[bytes], latent_means: torch.Tensor, latent_scales: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decode the slices in order; returns (ŷ after LRP, integer residuals)."""
-        if len(streams) != self.num_slices:
-            raise ValueError(f"expected {self.num_slices} slice streams, got {len(streams)}")
-        shape = tuple(latent_means.shape[-2:])
-        decoded, residuals = [], []
+    def symbols(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                ) -> tuple[SliceSymbols, torch.Tensor, torch.Tensor]:
+        """Every slice's (integer residuals, table indices) as :meth:`compress` codes them, and
+        (ŷ after LRP, integer residuals)."""
         with exact_kernels():
-            for index, data in enumerate(streams):
-                mu, scale, mean_support = self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
-                y_hat_slice = self.gaussian_conditional.decompress(data, scale.cpu(), mu.cpu())
-                residuals.append(torch.round(y_hat_slice - mu.cpu()))
-                decoded.append(self.residual_prediction(index, mean_support, y_hat_slice.to(latent_means.device)))
-        return torch.cat(decoded, dim=1), torch.cat(residuals, dim=1)
+            return slice_symbols(y.chunk(self.num_slices, dim=1), *self._coding_steps(latent_means, latent_scales),
+                                 self.gaussian_conditional, exact_scales=False)
+
+    @torch.no_grad()
+    def compress(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                 ) -> tuple[bytes, torch.Tensor, torch.Tensor]:
+        """All slices in one stream (:mod:`.slice_coding`); returns (stream, ŷ after LRP, integer
+        residuals)."""
+        with exact_kernels():
+            return encode_slices(y.chunk(self.num_slices, dim=1), *self._coding_steps(latent_means, latent_scales),
+                                 self.gaussian_conditional, exact_scales=False)
+
+    @torch.no_grad()
+    def decompress(self, data: bytes | Sequence[bytes], latent_means: torch.Tensor, latent_scales: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decode the slices in order from one stream, or one stream per slice (older files);
+        returns (ŷ after LRP, integer residuals)."""
+        with exact_kernels():
+            return decode_slices(data, self.num_slices, *self._coding_steps(latent_means, latent_scales),
+                                 self.gaussian_conditional, exact_scales=False)

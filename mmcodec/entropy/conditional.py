@@ -123,23 +123,36 @@ class GaussianConditional(TabledEntropyModel):
         thresholds = torch.sqrt(table[:-1] * table[1:])
         return torch.searchsorted(thresholds, scales.double().contiguous(), right=True).to(torch.int32).numpy()
 
-    def _indexes(self, scales: torch.Tensor, exact_scales: bool) -> np.ndarray:
+    def table_indexes(self, scales: torch.Tensor, exact_scales: bool = False) -> np.ndarray:
+        """The coding table of every element: :meth:`exact_scale_indexes` or :meth:`scale_indexes`."""
         return self.exact_scale_indexes(scales) if exact_scales else self.scale_indexes(scales)
 
     # ---- coding -------------------------------------------------------------------------
+    def symbols(self, y: torch.Tensor, scales: torch.Tensor, means: torch.Tensor | None = None,
+                exact_scales: bool = False) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+        """(integer residuals round(y - μ), their table indices, ŷ exactly as the decoder will
+        rebuild it) without coding them: what :meth:`compress` codes, for a caller that puts several
+        latents in one stream (:func:`~mmcodec.entropy.coder.encode_groups`). ``exact_scales``: the
+        scales come from an integer network (:meth:`exact_scale_indexes`)."""
+        residual = torch.round(y - means if means is not None else y)
+        y_hat = residual + means if means is not None else residual
+        return residual.to(torch.int32).numpy(), self.table_indexes(scales, exact_scales), y_hat
+
+    def dequantize(self, values: np.ndarray, scales: torch.Tensor, means: torch.Tensor | None = None) -> torch.Tensor:
+        """ŷ from decoded integer residuals (:meth:`symbols` undone)."""
+        residual = torch.from_numpy(values.reshape(scales.shape)).to(torch.float32)
+        return residual + means if means is not None else residual
+
     def compress(self, y: torch.Tensor, scales: torch.Tensor, means: torch.Tensor | None = None,
                  exact_scales: bool = False) -> tuple[bytes, torch.Tensor]:
-        """Code round(y - μ); returns the stream and ŷ exactly as the decoder will rebuild it.
-        ``exact_scales``: the scales come from an integer network (:meth:`exact_scale_indexes`)."""
-        residual = torch.round(y - means if means is not None else y)
-        data = encode_with_tables(residual.to(torch.int32).numpy(), self._indexes(scales, exact_scales), self.tables())
-        return data, residual + means if means is not None else residual
+        """Code round(y - μ); returns the stream and ŷ exactly as the decoder will rebuild it."""
+        values, table_index, y_hat = self.symbols(y, scales, means, exact_scales)
+        return encode_with_tables(values, table_index, self.tables()), y_hat
 
     def decompress(self, data: bytes, scales: torch.Tensor, means: torch.Tensor | None = None,
                    exact_scales: bool = False) -> torch.Tensor:
-        values = decode_with_tables(data, self._indexes(scales, exact_scales), self.tables())
-        residual = torch.from_numpy(values.reshape(scales.shape)).to(torch.float32)
-        return residual + means if means is not None else residual
+        return self.dequantize(decode_with_tables(data, self.table_indexes(scales, exact_scales), self.tables()),
+                               scales, means)
 
 
 class LaplaceConditional(GaussianConditional):

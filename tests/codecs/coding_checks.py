@@ -1,5 +1,6 @@
-"""Shared pieces of the codec tests: one-thread decoding, the exact round trip, weights moved off
-their initialisation, a start from another codec's trained transforms, and a widened image model."""
+"""Shared pieces of the codec tests: one-thread decoding, the exact round trip, a channel-wise
+codec's older per-slice layout decoding alike, weights moved off their initialisation, a
+start from another codec's trained transforms, and a widened image model."""
 import torch
 
 from mmcodec.codecs import CodedLatents, LearnedCodec, create
@@ -25,6 +26,16 @@ def assert_exact_deterministic_round_trip(codec: LearnedCodec, x: torch.Tensor, 
     torch.testing.assert_close(x_hat, codec(x)["x_hat"], atol=tolerance, rtol=0)
     single, single_digest = decompress_single_threaded(codec, coded)
     assert torch.equal(single, x_hat) and single_digest == digest
+
+
+def assert_slice_streams_decode(codec: LearnedCodec, x: torch.Tensor, coded: CodedLatents) -> None:
+    """The per-slice layout of older files (``ChannelConditionalCodec.in_slice_streams``) decodes to
+    what ``coded``'s one y stream does, and its shapes are the older of the two layouts the codec accepts."""
+    old = codec.in_slice_streams(coded, codec.initial_latents(x))
+    assert codec.latent_layouts(*x.shape[-2:]) == [coded.shapes, old.shapes]
+    x_hat, digest = codec.decompress(coded)
+    old_x_hat, old_digest = codec.decompress(old)
+    assert old_digest == digest == coded.digest and torch.equal(old_x_hat, x_hat)
 
 
 def moved_off_initialisation(model: torch.nn.Module, scale: float, seed: int | None = None) -> torch.nn.Module:

@@ -8,7 +8,10 @@ from mmcodec.codecs.tcm import TCMCodec
 from mmcodec.layers.swatten import SWAtten
 from mmcodec.layers.tcm_block import TCMBlock
 
-from .coding_checks import assert_exact_deterministic_round_trip
+from .coding_checks import (
+    assert_exact_deterministic_round_trip,
+    assert_slice_streams_decode,
+)
 
 TINY = TCMCodec.test_config     # n=16, m=16 in 2 slices, windows 4 / 2: padding multiple 64
 
@@ -98,8 +101,9 @@ def test_slices_code_exactly_and_deterministically() -> None:
     codec.eval()
     x = codec.pad(torch.rand(1, 3, 64, 64))
     coded = codec.compress(x)
-    assert sorted(coded.streams) == ["y0", "y1", "z"]
-    assert coded.shapes == codec.latent_shapes(64, 64) == {"z": [1, 16, 1, 1], "y0": [1, 8, 4, 4],
-                                                           "y1": [1, 8, 4, 4]}
-    assert coded.dependencies == {"y0": ["z"], "y1": ["z", "y0"]}
+    assert sorted(coded.streams) == ["y", "z"]
+    assert coded.shapes == codec.latent_shapes(64, 64) == {"z": [1, 16, 1, 1], "y": [1, 16, 4, 4]}
+    assert codec.latent_layouts(64, 64)[1] == {"z": [1, 16, 1, 1], "y0": [1, 8, 4, 4], "y1": [1, 8, 4, 4]}
+    assert coded.dependencies == {"y": ["z"]}
     assert_exact_deterministic_round_trip(codec, x, coded)
+    assert_slice_streams_decode(codec, x, coded)
