@@ -76,7 +76,7 @@ def test_api_files_hold_the_target_alone_and_decode_without_the_context(models, 
     assert compress_thesis(str(models[number]), color=color, depth=depth) == data   # the unused input is ignored
     mmc = read_mmc(data)
     assert [m.name for m in mmc.modalities] == [table.modality]
-    assert mmc.codec_params["kind"] == "thesis" and mmc.codec_params["thesis_table"] == number
+    assert mmc.codec_params == {"kind": "thesis"}           # the model tells the table, target and context
     assert mmc.model_version == 2   # fixed-point entropy parameters
     decoded = decompress(data, model=str(models[number]))
     assert list(decoded) == [table.modality]
@@ -85,6 +85,21 @@ def test_api_files_hold_the_target_alone_and_decode_without_the_context(models, 
         np.testing.assert_array_equal(decoded["depth"] == 0, depth == 0)     # holes exactly, nothing else 0
     else:
         assert decoded["image"].dtype == np.uint8 and decoded["image"].shape == (HEIGHT, WIDTH, 3)
+
+
+def test_files_with_the_older_header_parameters_still_decode(models, frame) -> None:
+    """Files before 2026-12-08 named the table, target and context in their header too; they decode
+    as before (the decoder reads only "kind"), to the same depth as the shorter file."""
+    from dataclasses import replace
+
+    _, _, color, depth = frame
+    data = compress_thesis(str(models[13]), color=color, depth=depth)
+    mmc = read_mmc(data)
+    older = write_mmc(replace(mmc, codec_params={"architecture": "mm-tcm-conv", "kind": "thesis",
+                                                 "thesis_table": 13, "target": "depth", "context": "rgb"}))
+    assert len(older) > len(data)
+    np.testing.assert_array_equal(decompress(older, model=str(models[13]))["depth"],
+                                  decompress(data, model=str(models[13]))["depth"])
 
 
 @pytest.mark.parametrize("number", [10, 13])
@@ -115,7 +130,7 @@ def test_command_line_round_trip_of_a_fused_depth_file(models, frame, tmp_path, 
     capsys.readouterr()
     assert main(["info", str(tmp_path / "f.mmc")]) == 0
     info = capsys.readouterr().out
-    assert "kind thesis" in info and "thesis_table 13" in info and "modality depth: depth 128x64x1" in info
+    assert "kind thesis" in info and "modality depth: depth 128x64x1" in info
     assert main(["compress", str(depth_file), "--modality", "depth", "--model", str(models[11]), "-o",
                  str(tmp_path / "d.mmc")]) == 0
     assert main(["decompress", str(tmp_path / "d.mmc"), "--model", str(models[11]), "-o",
