@@ -75,7 +75,9 @@ def source_files(datasets: Path) -> dict[str, bytes]:
     astronaut = read_image(Path(api.__file__).parent / "assets" / "astronaut.png", channels=3)
     crop = astronaut.pixels[:96, :128]
     grey16 = (crop[..., 0].astype(np.uint16) * 257)
-    files = {"image": api.compress(crop), "grey-16bit": api.compress(grey16)}
+    files = {"image": api.compress(crop), "grey-16bit": api.compress(grey16),
+             # a channel-wise model: its four slices in one stream, decoded slice by slice
+             "image-channel-slices": api.compress(crop, model="mean-scale-channel-n64-mse-0.0067")}
     pair = datasets / "rgbd" / "icl-nuim-livingroom"
     if pair.is_dir():
         colour = read_image(pair / "color" / "00000.jpg", channels=3).pixels[:128, :160]
