@@ -17,19 +17,10 @@ scale index goes to its table entry in integers first).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 
 from ..entropy.channel_context import ChannelContextEntropyModel, ScaleFromIndex
-from ..entropy.slice_coding import (
-    ResidualPrediction,
-    SliceParameters,
-    SliceSymbols,
-    decode_slices,
-    encode_slices,
-    slice_symbols,
-)
+from ..entropy.slice_coding import ResidualPrediction, SliceCoding, SliceParameters
 from ..layers.exact_tanh import exact_tanh
 from ..layers.fixed_point_modules import fixed_point_forward
 from ..layers.integer_network import ACTIVATION_BITS
@@ -42,20 +33,24 @@ def _on_grid(values: torch.Tensor) -> torch.Tensor:
     return torch.floor(values * _GRID + 0.5) / _GRID
 
 
-class FixedPointSlices:
+class FixedPointSlices(SliceCoding):
     """The slice coder of a :class:`ChannelContextEntropyModel` in fixed point; every transform (and
     attention) module must have a fixed-point form
     (:func:`~mmcodec.layers.fixed_point_modules.fixed_point_evaluator`). σ is predicted directly, or
     as ms2020's scale index (:class:`~mmcodec.entropy.channel_context.ScaleFromIndex`), which is
     mapped to its scale-table entry without exp (:meth:`~.ScaleFromIndex.exact_table_scales`).
 
-    Same interface as the model's ``compress`` / ``decompress``; μ, σ and ŷ come out in float64."""
+    Same interface as the model's ``symbols`` / ``compress`` / ``decompress``
+    (:class:`~mmcodec.entropy.slice_coding.SliceCoding`); μ, σ and ŷ come out in float64."""
+
+    exact_scales = True
 
     def __init__(self, model: ChannelContextEntropyModel) -> None:
         if model.scale_function is not None and not isinstance(model.scale_function, ScaleFromIndex):
             raise ValueError(f"fixed-point slices: scale function {type(model.scale_function).__name__} "
                              "is not supported")
         self.model = model
+        self.num_slices, self.gaussian_conditional = model.num_slices, model.gaussian_conditional
 
     def slice_parameters(self, index: int, latent_means: torch.Tensor, latent_scales: torch.Tensor,
                          decoded: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -84,29 +79,3 @@ class FixedPointSlices:
         def parameters(index: int, decoded: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
             return self.slice_parameters(index, latent_means, latent_scales, decoded)
         return parameters, self.residual_prediction
-
-    @torch.no_grad()
-    def symbols(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
-                ) -> tuple[SliceSymbols, torch.Tensor, torch.Tensor]:
-        """Every slice's (integer residuals, table indices) as :meth:`compress` codes them, and
-        (ŷ after LRP, integer residuals)."""
-        return slice_symbols(y.cpu().chunk(self.model.num_slices, dim=1),
-                             *self._coding_steps(latent_means, latent_scales),
-                             self.model.gaussian_conditional, exact_scales=True)
-
-    @torch.no_grad()
-    def compress(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
-                 ) -> tuple[bytes, torch.Tensor, torch.Tensor]:
-        """All slices in one stream (:mod:`mmcodec.entropy.slice_coding`); returns (stream, ŷ after
-        LRP, integer residuals)."""
-        return encode_slices(y.cpu().chunk(self.model.num_slices, dim=1),
-                             *self._coding_steps(latent_means, latent_scales),
-                             self.model.gaussian_conditional, exact_scales=True)
-
-    @torch.no_grad()
-    def decompress(self, data: bytes | Sequence[bytes], latent_means: torch.Tensor, latent_scales: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decode the slices in order from one stream, or one stream per slice (older files);
-        returns (ŷ after LRP, integer residuals)."""
-        return decode_slices(data, self.model.num_slices, *self._coding_steps(latent_means, latent_scales),
-                             self.model.gaussian_conditional, exact_scales=True)

@@ -26,7 +26,7 @@ import contextlib
 import decimal
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 
 import torch
@@ -37,7 +37,7 @@ from ..layers.native import exact_kernels
 from .conditional import GaussianConditional
 from .factorized import FactorizedEntropyModel
 from .quantization import quantize, straight_through_round
-from .slice_coding import ResidualPrediction, SliceParameters, SliceSymbols, decode_slices, encode_slices, slice_symbols
+from .slice_coding import ResidualPrediction, SliceCoding, SliceParameters
 
 TransformFactory = Callable[[int, int], nn.Module]   # (in_channels, out_channels) -> module
 AttentionFactory = Callable[[int], nn.Module]         # channels -> module keeping the width
@@ -120,7 +120,7 @@ def hyperlatent(z_model: FactorizedEntropyModel, z: torch.Tensor) -> tuple[torch
     return z_hat, likelihoods
 
 
-class ChannelContextEntropyModel(nn.Module):
+class ChannelContextEntropyModel(SliceCoding, nn.Module):
     """Slice-wise conditional Gaussian model of y given the two hyper-synthesis outputs.
 
     ``channels`` latent channels in ``num_slices`` slices; ``hyper_channels`` is the width of
@@ -217,29 +217,5 @@ class ChannelContextEntropyModel(nn.Module):
             return self.slice_parameters(index, latent_means, latent_scales, decoded, shape)
         return parameters, self.residual_prediction
 
-    @torch.no_grad()
-    def symbols(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
-                ) -> tuple[SliceSymbols, torch.Tensor, torch.Tensor]:
-        """Every slice's (integer residuals, table indices) as :meth:`compress` codes them, and
-        (ŷ after LRP, integer residuals)."""
-        with exact_kernels():
-            return slice_symbols(y.chunk(self.num_slices, dim=1), *self._coding_steps(latent_means, latent_scales),
-                                 self.gaussian_conditional, exact_scales=False)
-
-    @torch.no_grad()
-    def compress(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
-                 ) -> tuple[bytes, torch.Tensor, torch.Tensor]:
-        """All slices in one stream (:mod:`.slice_coding`); returns (stream, ŷ after LRP, integer
-        residuals)."""
-        with exact_kernels():
-            return encode_slices(y.chunk(self.num_slices, dim=1), *self._coding_steps(latent_means, latent_scales),
-                                 self.gaussian_conditional, exact_scales=False)
-
-    @torch.no_grad()
-    def decompress(self, data: bytes | Sequence[bytes], latent_means: torch.Tensor, latent_scales: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decode the slices in order from one stream, or one stream per slice (older files);
-        returns (ŷ after LRP, integer residuals)."""
-        with exact_kernels():
-            return decode_slices(data, self.num_slices, *self._coding_steps(latent_means, latent_scales),
-                                 self.gaussian_conditional, exact_scales=False)
+    def _coding_context(self) -> contextlib.AbstractContextManager:
+        return exact_kernels()

@@ -12,10 +12,12 @@ stream per slice; :func:`decode_slices` reads those too.
 The networks are the caller's: ``parameters(index, decoded)`` gives (μ, σ, mean support) of slice
 ``index`` from the slices decoded before it, ``predict(index, support, ŷ_i)`` the slice after
 LRP. The float model (:class:`~mmcodec.entropy.channel_context.ChannelContextEntropyModel`) and
-its fixed-point form (:class:`~mmcodec.codecs.fixed_point_slices.FixedPointSlices`) share this loop.
+its fixed-point form (:class:`~mmcodec.codecs.fixed_point_slices.FixedPointSlices`) share this loop
+through :class:`SliceCoding`.
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -74,3 +76,47 @@ def decode_slices(data: bytes | Sequence[bytes], num_slices: int, parameters: Sl
     for reader in readers:
         reader.finish()
     return torch.cat(decoded, dim=1), torch.cat(residuals, dim=1)
+
+
+class SliceCoding:
+    """``symbols`` / ``compress`` / ``decompress`` of a channel-wise model's slices, from the
+    subclass's per-slice networks (:meth:`_coding_steps`), its slice count and its
+    ``gaussian_conditional``; ``exact_scales`` says whether σ comes from fixed-point networks, and
+    :meth:`_coding_context` is entered around the networks (the float model's exact kernels)."""
+
+    num_slices: int
+    gaussian_conditional: GaussianConditional
+    exact_scales: bool = False
+
+    def _coding_steps(self, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                      ) -> tuple[SliceParameters, ResidualPrediction]:
+        raise NotImplementedError
+
+    def _coding_context(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    @torch.no_grad()
+    def symbols(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                ) -> tuple[SliceSymbols, torch.Tensor, torch.Tensor]:
+        """Every slice's (integer residuals, table indices) as :meth:`compress` codes them, and
+        (ŷ after LRP, integer residuals)."""
+        with self._coding_context():
+            return slice_symbols(y.chunk(self.num_slices, dim=1), *self._coding_steps(latent_means, latent_scales),
+                                 self.gaussian_conditional, self.exact_scales)
+
+    @torch.no_grad()
+    def compress(self, y: torch.Tensor, latent_means: torch.Tensor, latent_scales: torch.Tensor
+                 ) -> tuple[bytes, torch.Tensor, torch.Tensor]:
+        """All slices in one stream; returns (stream, ŷ after LRP, integer residuals)."""
+        with self._coding_context():
+            return encode_slices(y.chunk(self.num_slices, dim=1), *self._coding_steps(latent_means, latent_scales),
+                                 self.gaussian_conditional, self.exact_scales)
+
+    @torch.no_grad()
+    def decompress(self, data: bytes | Sequence[bytes], latent_means: torch.Tensor, latent_scales: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decode the slices in order from one stream, or one stream per slice (older files);
+        returns (ŷ after LRP, integer residuals)."""
+        with self._coding_context():
+            return decode_slices(data, self.num_slices, *self._coding_steps(latent_means, latent_scales),
+                                 self.gaussian_conditional, self.exact_scales)
